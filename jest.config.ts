@@ -1,0 +1,28 @@
+import type { Config } from 'jest';
+
+// Tests run against the TypeScript sources (no build step): workspace imports
+// such as `@jwks-auth/core` map to `packages/core/src/index.ts`, and relative
+// `.js` specifiers (NodeNext style) map back to their `.ts` files.
+const config: Config = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  roots: ['<rootDir>/packages', '<rootDir>/examples', '<rootDir>/test'],
+  testMatch: ['**/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  moduleNameMapper: {
+    '^@jwks-auth/(core|testing|express|koa|fastify)$': '<rootDir>/packages/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        module: { type: 'es6' },
+      },
+    ],
+  },
+  testTimeout: 20000,
+};
+
+export default config;
