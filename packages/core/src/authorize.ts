@@ -1,0 +1,136 @@
+import { InsufficientScopeError, UnauthorizedError } from './errors.js';
+import type { JWTPayload, VerifyResult } from './types.js';
+
+/** A route-level check: returns when the verified token satisfies it, throws a 401/403 `JwksAuthError` otherwise. */
+export type AuthCheck = (auth: VerifyResult | null | undefined, realm?: string) => void;
+
+/** Options of {@link requiredScopes}. */
+export interface RequiredScopesOptions {
+  /** Pass when any one of the scopes is granted, instead of all. Default false. */
+  any?: boolean;
+}
+
+function words(value: unknown): string[] {
+  if (typeof value === 'string') return value.split(' ').filter((s) => s.length > 0);
+  if (Array.isArray(value)) return value.filter((s): s is string => typeof s === 'string');
+  return [];
+}
+
+/** Scopes granted by a token: `scope` (space-separated, RFC 8693/9068), `scp` and `permissions` arrays. */
+export function grantedScopes(payload: JWTPayload): Set<string> {
+  return new Set([...words(payload.scope), ...words(payload.scp), ...words(payload.permissions)]);
+}
+
+function requireAuth(auth: VerifyResult | null | undefined, realm: string): VerifyResult {
+  if (auth === undefined || auth === null) throw new UnauthorizedError(realm);
+  return auth;
+}
+
+/**
+ * Requires scopes (all of them, or any one with `{ any: true }`). Failure is
+ * 403 `insufficient_scope` with `scope="..."` naming what is needed.
+ *
+ * @example
+ * const canRead = requiredScopes('read:messages');
+ * canRead(result); // throws InsufficientScopeError when the scope is missing
+ */
+export function requiredScopes(
+  scopes: string | readonly string[],
+  options: RequiredScopesOptions = {},
+): AuthCheck {
+  const needed = typeof scopes === 'string' ? words(scopes) : [...scopes];
+  if (
+    needed.length === 0 ||
+    !needed.every((s) => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))
+  ) {
+    throw new TypeError('"scopes" must be one or more scope tokens (RFC 6749 §3.3)');
+  }
+  const any = options.any === true;
+  const scope = needed.join(' ');
+  return (auth, realm = 'api') => {
+    const granted = grantedScopes(requireAuth(auth, realm).payload);
+    const ok = any ? needed.some((s) => granted.has(s)) : needed.every((s) => granted.has(s));
+    if (!ok) {
+      throw new InsufficientScopeError(
+        'ERR_INSUFFICIENT_SCOPE',
+        any ? 'the token has none of the required scopes' : 'the token lacks a required scope',
+        { realm, scope },
+      );
+    }
+  };
+}
+
+function claimFailure(claim: string, realm: string): InsufficientScopeError {
+  return new InsufficientScopeError('ERR_CLAIM_CHECK_FAILED', `the "${claim}" claim check failed`, {
+    realm,
+  });
+}
+
+function claimName(claim: unknown): string {
+  if (typeof claim !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(claim)) {
+    throw new TypeError('"claim" must be a non-empty printable claim name');
+  }
+  return claim;
+}
+
+/**
+ * Requires a claim to equal a value (strict equality on strings, numbers, booleans, null).
+ *
+ * @example
+ * claimEquals('org_id', 'acme')(result);
+ */
+export function claimEquals(claim: string, value: string | number | boolean | null): AuthCheck {
+  const name = claimName(claim);
+  return (auth, realm = 'api') => {
+    if (requireAuth(auth, realm).payload[name] !== value) throw claimFailure(name, realm);
+  };
+}
+
+/**
+ * Requires a claim (an array, or a space-separated string) to include every given value.
+ *
+ * @example
+ * claimIncludes('roles', 'admin')(result);
+ */
+export function claimIncludes(
+  claim: string,
+  ...values: Array<string | number | boolean>
+): AuthCheck {
+  const name = claimName(claim);
+  if (values.length === 0) throw new TypeError('claimIncludes needs at least one value');
+  return (auth, realm = 'api') => {
+    const actual = requireAuth(auth, realm).payload[name];
+    const list: unknown[] =
+      typeof actual === 'string' ? actual.split(' ') : Array.isArray(actual) ? actual : [];
+    if (!values.every((v) => list.includes(v))) throw claimFailure(name, realm);
+  };
+}
+
+/**
+ * Requires a custom predicate over the verified claims. `description` goes
+ * into `error_description`, so keep it free of secrets.
+ *
+ * @example
+ * claimCheck((p) => p.email_verified === true, 'email must be verified')(result);
+ */
+export function claimCheck(
+  check: (payload: Readonly<JWTPayload>) => boolean,
+  description: string,
+): AuthCheck {
+  if (typeof check !== 'function') throw new TypeError('"check" must be a function');
+  if (typeof description !== 'string' || description.length === 0) {
+    throw new TypeError('"description" must be a non-empty string');
+  }
+  return (auth, realm = 'api') => {
+    let ok: boolean;
+    try {
+      ok = check(requireAuth(auth, realm).payload) === true;
+    } catch (error) {
+      if (error instanceof UnauthorizedError) throw error;
+      ok = false;
+    }
+    if (!ok) {
+      throw new InsufficientScopeError('ERR_CLAIM_CHECK_FAILED', description, { realm });
+    }
+  };
+}

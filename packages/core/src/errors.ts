@@ -1,0 +1,167 @@
+/**
+ * Stable error codes. Each maps to one HTTP status and one RFC 6750 `error`.
+ */
+export type JwksAuthErrorCode =
+  | 'ERR_NO_TOKEN'
+  | 'ERR_INVALID_REQUEST'
+  | 'ERR_TOKEN_MALFORMED'
+  | 'ERR_TOKEN_TOO_LARGE'
+  | 'ERR_TOKEN_ENCRYPTED'
+  | 'ERR_ALG_NOT_ALLOWED'
+  | 'ERR_HEADER_INVALID'
+  | 'ERR_KEY_NOT_FOUND'
+  | 'ERR_SIGNATURE_INVALID'
+  | 'ERR_TOKEN_EXPIRED'
+  | 'ERR_TOKEN_NOT_YET_VALID'
+  | 'ERR_TOKEN_TOO_OLD'
+  | 'ERR_ISSUER_INVALID'
+  | 'ERR_AUDIENCE_INVALID'
+  | 'ERR_TYP_INVALID'
+  | 'ERR_CLAIM_INVALID'
+  | 'ERR_TOKEN_REVOKED'
+  | 'ERR_INSUFFICIENT_SCOPE'
+  | 'ERR_CLAIM_CHECK_FAILED'
+  | 'ERR_JWKS_UNAVAILABLE'
+  | 'ERR_DISCOVERY_FAILED'
+  | 'ERR_HOOK_FAILED';
+
+/** The RFC 6750 §3.1 error values (absent when no credentials were sent). */
+export type BearerErrorName = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+interface ErrorInit {
+  realm?: string;
+  description?: string;
+  scope?: string;
+  cause?: unknown;
+  retryAfter?: number;
+}
+
+// RFC 6750 §3: error_description and scope values are limited to printable
+// ASCII without `"` and `\`; escape them anyway and drop anything that could
+// split the header.
+function quote(value: string): string {
+  return `"${value.replace(/[^\x20-\x7e]/g, '').replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/**
+ * Builds an RFC 6750 `WWW-Authenticate: Bearer ...` challenge.
+ *
+ * @example
+ * bearerChallenge('api', 'invalid_token', 'token expired');
+ * // Bearer realm="api", error="invalid_token", error_description="token expired"
+ */
+export function bearerChallenge(
+  realm: string,
+  error?: BearerErrorName,
+  description?: string,
+  scope?: string,
+): string {
+  let value = `Bearer realm=${quote(realm)}`;
+  if (error !== undefined) value += `, error=${quote(error)}`;
+  if (description !== undefined) value += `, error_description=${quote(description)}`;
+  if (scope !== undefined) value += `, scope=${quote(scope)}`;
+  return value;
+}
+
+/**
+ * Base class of every error jwks-auth throws for a request.
+ *
+ * Carries what HTTP needs: `status`/`statusCode`, `headers` with the
+ * `WWW-Authenticate` challenge, and `expose`, which Express, Koa and Fastify
+ * all honour when the error reaches their error handler.
+ */
+export class JwksAuthError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: JwksAuthErrorCode;
+  /** HTTP status. */
+  readonly status: number;
+  /** Same as `status`, for Fastify and http-errors conventions. */
+  readonly statusCode: number;
+  /** Response headers to send, including `WWW-Authenticate` for 4xx. */
+  readonly headers: Record<string, string>;
+  /** Whether the message is safe to show to the client. */
+  readonly expose: boolean;
+  /** RFC 6750 error, when one applies. */
+  readonly error: BearerErrorName | undefined;
+  /** RFC 6750 error_description (never contains the token). */
+  readonly error_description: string | undefined;
+
+  constructor(
+    code: JwksAuthErrorCode,
+    status: number,
+    error: BearerErrorName | undefined,
+    message: string,
+    init: ErrorInit = {},
+  ) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.statusCode = status;
+    this.error = error;
+    this.error_description = error === undefined ? undefined : (init.description ?? message);
+    this.expose = status < 500;
+    const headers: Record<string, string> = {};
+    if (status === 401 || status === 400 || status === 403) {
+      headers['WWW-Authenticate'] = bearerChallenge(
+        init.realm ?? 'api',
+        error,
+        this.error_description,
+        init.scope,
+      );
+    }
+    if (init.retryAfter !== undefined) headers['Retry-After'] = String(init.retryAfter);
+    this.headers = headers;
+  }
+}
+
+/** 401 without an `error` attribute: the request carried no token (RFC 6750 §3.1). */
+export class UnauthorizedError extends JwksAuthError {
+  constructor(realm = 'api') {
+    super('ERR_NO_TOKEN', 401, undefined, 'no bearer token in the request', { realm });
+  }
+}
+
+/** 400 `invalid_request`: the request is malformed (Authorization syntax, token in several places). */
+export class InvalidRequestError extends JwksAuthError {
+  constructor(message: string, init: ErrorInit = {}) {
+    super('ERR_INVALID_REQUEST', 400, 'invalid_request', message, init);
+  }
+}
+
+/** 401 `invalid_token`: the token was judged and rejected. */
+export class InvalidTokenError extends JwksAuthError {
+  constructor(code: JwksAuthErrorCode, message: string, init: ErrorInit = {}) {
+    super(code, 401, 'invalid_token', message, init);
+  }
+}
+
+/** 403 `insufficient_scope`: the token is valid but lacks a scope or claim. */
+export class InsufficientScopeError extends JwksAuthError {
+  constructor(
+    code: 'ERR_INSUFFICIENT_SCOPE' | 'ERR_CLAIM_CHECK_FAILED',
+    message: string,
+    init: ErrorInit = {},
+  ) {
+    super(code, 403, 'insufficient_scope', message, init);
+  }
+}
+
+/**
+ * 503: keys (or discovery) could not be obtained and no usable cached key
+ * exists, so the token was not judged. Carries `Retry-After`.
+ */
+export class KeySetUnavailableError extends JwksAuthError {
+  constructor(
+    code: 'ERR_JWKS_UNAVAILABLE' | 'ERR_DISCOVERY_FAILED' | 'ERR_HOOK_FAILED',
+    message: string,
+    init: ErrorInit = {},
+  ) {
+    super(code, 503, undefined, message, init);
+  }
+}
+
+/** True when `value` is an error thrown by jwks-auth. */
+export function isJwksAuthError(value: unknown): value is JwksAuthError {
+  return value instanceof JwksAuthError;
+}

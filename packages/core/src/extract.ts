@@ -1,0 +1,143 @@
+import { InvalidRequestError, JwksAuthError } from './errors.js';
+import type { RequestLike, ResolvedOptions } from './options.js';
+import type { MaybePromise } from './types.js';
+
+/** RFC 6750 §2.1 `b64token`. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * Checks the credential syntax of a token taken from the Authorization
+ * header. Run on cache misses only: a token found in the cache is the exact
+ * string that passed this check before.
+ */
+export function assertB64Token(token: string, realm: string): void {
+  if (!B64TOKEN.test(token)) {
+    throw new InvalidRequestError('Bearer credentials are not a valid b64token', { realm });
+  }
+}
+
+/**
+ * The token from `Authorization: Bearer <token>` (scheme matched
+ * case-insensitively, RFC 7235 §2.1), or undefined when the header is absent.
+ * Any other content is a malformed request.
+ */
+function fromHeader(value: string | string[] | undefined, realm: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') {
+    throw new InvalidRequestError('more than one Authorization header', { realm });
+  }
+  // "Bearer" 1*SP b64token, compared without allocating on the common path.
+  if (
+    value.length < 8 ||
+    value.charCodeAt(6) !== 32 ||
+    (value.charCodeAt(0) | 32) !== 98 || // b
+    (value.charCodeAt(1) | 32) !== 101 || // e
+    (value.charCodeAt(2) | 32) !== 97 || // a
+    (value.charCodeAt(3) | 32) !== 114 || // r
+    (value.charCodeAt(4) | 32) !== 101 || // e
+    (value.charCodeAt(5) | 32) !== 114 // r
+  ) {
+    throw new InvalidRequestError('Authorization header must be "Bearer <token>"', { realm });
+  }
+  let start = 7;
+  while (value.charCodeAt(start) === 32) start += 1;
+  if (start === value.length) {
+    throw new InvalidRequestError('Authorization header must be "Bearer <token>"', { realm });
+  }
+  return start === 7 ? value.slice(7) : value.slice(start);
+}
+
+function single(value: unknown, where: string, realm: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value.length > 0) return value;
+  throw new InvalidRequestError(`access_token in the ${where} must be a single non-empty value`, {
+    realm,
+  });
+}
+
+function fromQuery(request: RequestLike, realm: string): string | undefined {
+  const { query } = request;
+  if (typeof query === 'object' && query !== null) {
+    return single((query as Record<string, unknown>).access_token, 'query', realm);
+  }
+  const url = request.url ?? '';
+  const mark = url.indexOf('?');
+  if (mark === -1) return undefined;
+  const values = new URLSearchParams(url.slice(mark + 1)).getAll('access_token');
+  if (values.length === 0) return undefined;
+  return single(values.length === 1 ? values[0] : values, 'query', realm);
+}
+
+function fromBody(request: RequestLike, realm: string): string | undefined {
+  const type = request.headers['content-type'];
+  // RFC 6750 §2.2: only application/x-www-form-urlencoded bodies may carry it.
+  if (typeof type !== 'string' || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+    return undefined;
+  }
+  const { body } = request;
+  if (typeof body === 'object' && body !== null && !Buffer.isBuffer(body)) {
+    return single((body as Record<string, unknown>).access_token, 'body', realm);
+  }
+  if (typeof body === 'string') {
+    const values = new URLSearchParams(body).getAll('access_token');
+    if (values.length === 0) return undefined;
+    return single(values.length === 1 ? values[0] : values, 'body', realm);
+  }
+  return undefined;
+}
+
+function checkCustom(token: unknown, realm: string): string | undefined {
+  if (token === undefined || token === null || token === '') return undefined;
+  if (typeof token !== 'string') {
+    throw new InvalidRequestError('getToken must return a string or undefined', { realm });
+  }
+  return token;
+}
+
+/**
+ * Finds the bearer token of a request: the Authorization header, and the
+ * query string or form body when allowed. A token sent in more than one way
+ * is an `invalid_request` (RFC 6750 §2).
+ */
+export function extractToken(
+  request: RequestLike,
+  options: ResolvedOptions,
+  original: unknown,
+): MaybePromise<string | undefined> {
+  const { realm } = options;
+  if (options.getToken !== undefined) {
+    let found: MaybePromise<string | undefined>;
+    try {
+      found = (options.getToken as (r: unknown) => MaybePromise<string | undefined>)(original);
+    } catch (error) {
+      throw customFailure(error, realm);
+    }
+    if (found instanceof Promise) {
+      return found.then(
+        (token) => checkCustom(token, realm),
+        (error: unknown) => {
+          throw customFailure(error, realm);
+        },
+      );
+    }
+    return checkCustom(found, realm);
+  }
+  const header = fromHeader(request.headers.authorization, realm);
+  if (!options.allowQueryToken && !options.allowBodyToken) return header;
+  const query = options.allowQueryToken ? fromQuery(request, realm) : undefined;
+  const body = options.allowBodyToken ? fromBody(request, realm) : undefined;
+  const count =
+    Number(header !== undefined) + Number(query !== undefined) + Number(body !== undefined);
+  if (count > 1) {
+    throw new InvalidRequestError('the token was sent in more than one way', { realm });
+  }
+  return header ?? query ?? body;
+}
+
+function customFailure(error: unknown, realm: string): JwksAuthError {
+  if (error instanceof JwksAuthError) return error;
+  return new InvalidRequestError('the token could not be read from the request', {
+    realm,
+    cause: error,
+  });
+}

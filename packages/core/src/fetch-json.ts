@@ -1,0 +1,83 @@
+/** Why a metadata or key set request failed. */
+export class FetchError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FetchError';
+  }
+}
+
+export interface FetchJsonOptions {
+  fetch: typeof globalThis.fetch;
+  timeoutDuration: number;
+  maxResponseBytes: number;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * GETs a JSON object with a deadline covering headers and body, and a size
+ * cap enforced while streaming, so a slow or huge response cannot hold a
+ * request or the heap. Redirects are not followed: the configured URL is the
+ * one trusted.
+ */
+export async function fetchJson(
+  url: string,
+  options: FetchJsonOptions,
+): Promise<Record<string, unknown>> {
+  const timeout = AbortSignal.timeout(options.timeoutDuration);
+  const signal =
+    options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
+  try {
+    const response = await options.fetch(url, {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      redirect: 'manual',
+      signal,
+    });
+    if (response.status !== 200) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new FetchError(`${url} answered HTTP ${response.status}`);
+    }
+    const declared = Number(response.headers.get('content-length'));
+    if (declared > options.maxResponseBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new FetchError(`${url} response is larger than ${options.maxResponseBytes} bytes`);
+    }
+    const text = await readLimited(response, options.maxResponseBytes, url);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (cause) {
+      throw new FetchError(`${url} did not return JSON`, { cause });
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new FetchError(`${url} did not return a JSON object`);
+    }
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof FetchError) throw error;
+    if (timeout.aborted) {
+      throw new FetchError(`${url} timed out after ${options.timeoutDuration} ms`, {
+        cause: error,
+      });
+    }
+    throw new FetchError(`${url} could not be fetched`, { cause: error });
+  }
+}
+
+async function readLimited(response: Response, limit: number, url: string): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new FetchError(`${url} response is larger than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}

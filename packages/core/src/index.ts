@@ -1,0 +1,33 @@
+export { createVerifier } from './verify.js';
+export type { Verifier } from './verify.js';
+export { SUPPORTED_ALGORITHMS, resolveOptions } from './options.js';
+export type {
+  Algorithm,
+  CacheOptions,
+  IssuerConfig,
+  JwksOptions,
+  RequestLike,
+  ResolvedOptions,
+  VerifierOptions,
+} from './options.js';
+export {
+  JwksAuthError,
+  UnauthorizedError,
+  InvalidRequestError,
+  InvalidTokenError,
+  InsufficientScopeError,
+  KeySetUnavailableError,
+  bearerChallenge,
+  isJwksAuthError,
+} from './errors.js';
+export type { JwksAuthErrorCode, BearerErrorName } from './errors.js';
+export {
+  requiredScopes,
+  claimEquals,
+  claimIncludes,
+  claimCheck,
+  grantedScopes,
+} from './authorize.js';
+export type { AuthCheck, RequiredScopesOptions } from './authorize.js';
+export type { JwksAuthEvent, FetchReason } from './events.js';
+export type { VerifyResult, MaybePromise, JWTPayload, ProtectedHeaderParameters } from './types.js';

@@ -1,0 +1,306 @@
+import type { JwksAuthEvent } from './events.js';
+import type { VerifyResult } from './types.js';
+
+/** Asymmetric JWS algorithms jwks-auth can verify. HS* and `none` are refused. */
+export const SUPPORTED_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+
+/** One of {@link SUPPORTED_ALGORITHMS}. */
+export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+
+/** The smallest request shape the core understands; framework requests fit it as they are. */
+export interface RequestLike {
+  method?: string | undefined;
+  url?: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
+  query?: unknown;
+  body?: unknown;
+}
+
+/** An issuer the verifier trusts, with its key set location when known. */
+export interface IssuerConfig {
+  /** Exact `iss` value. */
+  issuer: string;
+  /** JWKS URL; discovered from the issuer when omitted. */
+  jwksUri?: string;
+}
+
+/** Remote key set behaviour. Durations are milliseconds. */
+export interface JwksOptions {
+  /** How long a fetched key set is fresh; after 80% of it a background refresh starts. Default 600000 (10 min). */
+  cacheMaxAge?: number;
+  /** Minimum time between refetches caused by an unknown `kid`. Default 30000. */
+  cooldownDuration?: number;
+  /** Timeout of one key set or discovery request, body included. Default 5000. */
+  timeoutDuration?: number;
+  /** How long past `cacheMaxAge` the last good key set keeps serving while refreshes fail. Default 21600000 (6 h). */
+  maxStaleAge?: number;
+  /** Larger key sets or discovery documents are refused. Default 524288 (512 KiB). */
+  maxResponseBytes?: number;
+  /** First retry delay after a failed fetch; doubles per failure. Default 1000. */
+  backoffInitial?: number;
+  /** Longest delay between retries during an outage. Default 60000. */
+  backoffMax?: number;
+  /** Fetch implementation, for proxies or custom agents. Default `globalThis.fetch`. */
+  fetch?: typeof globalThis.fetch;
+}
+
+/** Verified-token cache. Hits skip signature and claim checks but never outlive `exp`. */
+export interface CacheOptions {
+  /** Maximum number of verified tokens kept (least recently used evicted). Default 1000. */
+  maxEntries?: number;
+}
+
+/** Options of {@link createVerifier}. Durations in seconds unless marked ms. */
+export interface VerifierOptions<R extends RequestLike = RequestLike> {
+  /** Trusted issuer(s); `iss` must match exactly. */
+  issuer: string | ReadonlyArray<string | IssuerConfig>;
+  /** Expected audience(s): any overlap with `aud` passes. `null` disables the check explicitly. */
+  audience: string | readonly string[] | null;
+  /** JWKS URL for a single issuer. Default: discovered from the issuer. */
+  jwksUri?: string;
+  /** Accepted JWS algorithms. Default: every asymmetric one in {@link SUPPORTED_ALGORITHMS}. */
+  algorithms?: readonly Algorithm[];
+  /** Allowed clock skew in seconds. Default 5. */
+  clockTolerance?: number;
+  /** Maximum age since `iat`, in seconds. Default: none. */
+  maxTokenAge?: number;
+  /** Claims that must be present (`exp` always is). Default []. */
+  requiredClaims?: readonly string[];
+  /** Expected `typ` header, e.g. `'at+jwt'`. Default: not checked. */
+  typ?: string;
+  /** RFC 9068 profile: `typ` at+jwt and iss, exp, aud, sub, client_id, iat, jti required. Default false. */
+  strict?: boolean;
+  /** When false, a request without a token passes unauthenticated (an invalid token still fails). Default true. */
+  credentialsRequired?: boolean;
+  /** Custom token lookup (cookies, custom headers). Default: the Authorization header. */
+  getToken?: (request: R) => string | undefined | Promise<string | undefined>;
+  /** Accept `access_token` in the query string (RFC 6750 §2.3). Default false. */
+  allowQueryToken?: boolean;
+  /** Accept `access_token` in a form-encoded body (RFC 6750 §2.2). Default false. */
+  allowBodyToken?: boolean;
+  /** Realm in `WWW-Authenticate`. Default 'api'. */
+  realm?: string;
+  /** Tokens longer than this many characters are rejected before parsing. Default 8192. */
+  maxTokenLength?: number;
+  /** Called after every successful verification (cache hits included); true rejects the token. */
+  isRevoked?: (result: VerifyResult) => boolean | Promise<boolean>;
+  /** Remote key set behaviour. */
+  jwks?: JwksOptions;
+  /** Verified-token cache; `false` turns it off. Default on. */
+  cache?: CacheOptions | false;
+  /** Observability hook: key set fetches, failures, backoff, stale use, rejected tokens. */
+  onEvent?: (event: JwksAuthEvent) => void;
+}
+
+/** Options after validation, with defaults applied. */
+export interface ResolvedOptions {
+  issuers: IssuerConfig[];
+  audience: string | string[] | undefined;
+  algorithms: Algorithm[];
+  clockTolerance: number;
+  maxTokenAge: number | undefined;
+  requiredClaims: string[];
+  typ: string | undefined;
+  credentialsRequired: boolean;
+  getToken: ((request: never) => string | undefined | Promise<string | undefined>) | undefined;
+  allowQueryToken: boolean;
+  allowBodyToken: boolean;
+  realm: string;
+  maxTokenLength: number;
+  isRevoked: ((result: VerifyResult) => boolean | Promise<boolean>) | undefined;
+  jwks: Required<JwksOptions>;
+  cacheMaxEntries: number;
+  onEvent: ((event: JwksAuthEvent) => void) | undefined;
+}
+
+const STRICT_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
+
+function fail(name: string, rule: string): never {
+  throw new TypeError(`"${name}" option ${rule}`);
+}
+
+function nonNegativeInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    fail(name, 'must be a non-negative integer');
+  }
+  return value;
+}
+
+function nonNegativeNumber(name: string, value: unknown, fallback: number | undefined) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail(name, 'must be a non-negative finite number');
+  }
+  return value;
+}
+
+function boolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(name, 'must be a boolean');
+  return value;
+}
+
+function optionalFunction<T>(name: string, value: unknown): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') fail(name, 'must be a function');
+  return value as T;
+}
+
+function httpUrl(name: string, value: unknown): string {
+  if (typeof value !== 'string' || !URL.canParse(value)) fail(name, 'must be an absolute URL');
+  const { protocol } = new URL(value);
+  if (protocol !== 'https:' && protocol !== 'http:') fail(name, 'must be an http(s) URL');
+  return value;
+}
+
+function resolveIssuers(issuer: unknown, jwksUri: unknown): IssuerConfig[] {
+  const list = typeof issuer === 'string' ? [issuer] : issuer;
+  if (!Array.isArray(list) || list.length === 0) {
+    fail('issuer', 'must be a string or a non-empty array of strings or { issuer, jwksUri }');
+  }
+  const issuers = list.map((entry: unknown): IssuerConfig => {
+    if (typeof entry === 'string') return { issuer: httpUrl('issuer', entry) };
+    if (typeof entry === 'object' && entry !== null && 'issuer' in entry) {
+      const { issuer: iss, jwksUri: uri } = entry as IssuerConfig;
+      const config: IssuerConfig = { issuer: httpUrl('issuer', iss) };
+      if (uri !== undefined) config.jwksUri = httpUrl('issuer[].jwksUri', uri);
+      return config;
+    }
+    return fail('issuer', 'entries must be strings or { issuer, jwksUri } objects');
+  });
+  if (new Set(issuers.map((i) => i.issuer)).size !== issuers.length) {
+    fail('issuer', 'must not list the same issuer twice');
+  }
+  if (jwksUri !== undefined) {
+    if (issuers.length !== 1)
+      fail('jwksUri', 'applies to a single issuer; use { issuer, jwksUri }');
+    issuers[0]!.jwksUri = httpUrl('jwksUri', jwksUri);
+  }
+  return issuers;
+}
+
+function resolveAudience(audience: unknown): string | string[] | undefined {
+  if (audience === null) return undefined;
+  if (typeof audience === 'string' && audience.length > 0) return audience;
+  if (
+    Array.isArray(audience) &&
+    audience.length > 0 &&
+    audience.every((a) => typeof a === 'string' && a.length > 0)
+  ) {
+    return [...(audience as string[])];
+  }
+  return fail('audience', 'is required: a string, an array of strings, or null to opt out');
+}
+
+function resolveAlgorithms(algorithms: unknown): Algorithm[] {
+  if (algorithms === undefined) return [...SUPPORTED_ALGORITHMS];
+  if (!Array.isArray(algorithms) || algorithms.length === 0) {
+    fail('algorithms', 'must be a non-empty array');
+  }
+  for (const alg of algorithms) {
+    if (!(SUPPORTED_ALGORITHMS as readonly unknown[]).includes(alg)) {
+      fail('algorithms', `must only contain asymmetric algorithms, got ${JSON.stringify(alg)}`);
+    }
+  }
+  return [...(algorithms as Algorithm[])];
+}
+
+function resolveJwks(jwks: unknown): Required<JwksOptions> {
+  if (jwks !== undefined && (typeof jwks !== 'object' || jwks === null)) {
+    fail('jwks', 'must be an object');
+  }
+  const o = (jwks ?? {}) as JwksOptions;
+  const fetchImpl = optionalFunction<typeof fetch>('jwks.fetch', o.fetch) ?? globalThis.fetch;
+  const resolved: Required<JwksOptions> = {
+    cacheMaxAge: nonNegativeInteger('jwks.cacheMaxAge', o.cacheMaxAge, 600_000),
+    cooldownDuration: nonNegativeInteger('jwks.cooldownDuration', o.cooldownDuration, 30_000),
+    timeoutDuration: nonNegativeInteger('jwks.timeoutDuration', o.timeoutDuration, 5_000),
+    maxStaleAge: nonNegativeInteger('jwks.maxStaleAge', o.maxStaleAge, 6 * 3_600_000),
+    maxResponseBytes: nonNegativeInteger('jwks.maxResponseBytes', o.maxResponseBytes, 512 * 1024),
+    backoffInitial: nonNegativeInteger('jwks.backoffInitial', o.backoffInitial, 1_000),
+    backoffMax: nonNegativeInteger('jwks.backoffMax', o.backoffMax, 60_000),
+    fetch: fetchImpl,
+  };
+  if (resolved.timeoutDuration === 0) fail('jwks.timeoutDuration', 'must be greater than 0');
+  return resolved;
+}
+
+function resolveCache(cache: unknown): number {
+  if (cache === false) return 0;
+  if (cache === undefined || cache === true) return 1000;
+  if (typeof cache !== 'object' || cache === null) fail('cache', 'must be an object or false');
+  return nonNegativeInteger('cache.maxEntries', (cache as CacheOptions).maxEntries, 1000);
+}
+
+/**
+ * Validates options and applies defaults. Throws a `TypeError` naming the
+ * option, so a configuration mistake fails when the app is built.
+ */
+export function resolveOptions(options: VerifierOptions<never>): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options must be an object');
+  }
+  const o = options as VerifierOptions<never> & Record<string, unknown>;
+  const strict = boolean('strict', o.strict, false);
+  let typ: string | undefined;
+  if (o.typ !== undefined) {
+    if (typeof o.typ !== 'string' || o.typ.length === 0) fail('typ', 'must be a non-empty string');
+    typ = o.typ;
+  }
+  if (strict) {
+    if (typ !== undefined && typ.replace(/^application\//i, '').toLowerCase() !== 'at+jwt') {
+      fail('typ', 'must be "at+jwt" (or omitted) when "strict" is true');
+    }
+    typ = 'at+jwt';
+  }
+  if (o.requiredClaims !== undefined) {
+    if (
+      !Array.isArray(o.requiredClaims) ||
+      !o.requiredClaims.every((c) => typeof c === 'string' && c.length > 0)
+    ) {
+      fail('requiredClaims', 'must be an array of claim names');
+    }
+  }
+  const requiredClaims = new Set<string>(['exp', ...(o.requiredClaims ?? [])]);
+  if (strict) for (const claim of STRICT_CLAIMS) requiredClaims.add(claim);
+
+  const realm = o.realm ?? 'api';
+  if (typeof realm !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(realm)) {
+    fail('realm', 'must be a string of printable ASCII without quotes or backslashes');
+  }
+  const maxTokenLength = nonNegativeInteger('maxTokenLength', o.maxTokenLength, 8192);
+  if (maxTokenLength === 0) fail('maxTokenLength', 'must be greater than 0');
+
+  return {
+    issuers: resolveIssuers(o.issuer, o.jwksUri),
+    audience: resolveAudience(o.audience),
+    algorithms: resolveAlgorithms(o.algorithms),
+    clockTolerance: nonNegativeNumber('clockTolerance', o.clockTolerance, 5)!,
+    maxTokenAge: nonNegativeNumber('maxTokenAge', o.maxTokenAge, undefined),
+    requiredClaims: [...requiredClaims],
+    typ,
+    credentialsRequired: boolean('credentialsRequired', o.credentialsRequired, true),
+    getToken: optionalFunction('getToken', o.getToken),
+    allowQueryToken: boolean('allowQueryToken', o.allowQueryToken, false),
+    allowBodyToken: boolean('allowBodyToken', o.allowBodyToken, false),
+    realm,
+    maxTokenLength,
+    isRevoked: optionalFunction('isRevoked', o.isRevoked),
+    jwks: resolveJwks(o.jwks),
+    cacheMaxEntries: resolveCache(o.cache),
+    onEvent: optionalFunction('onEvent', o.onEvent),
+  };
+}

@@ -1,0 +1,129 @@
+import { InvalidTokenError } from './errors.js';
+import type { JwksAuthError } from './errors.js';
+
+const SEGMENT = /^[A-Za-z0-9_-]*$/;
+
+/** The decoded protected header and the raw payload segment of a compact JWS. */
+export interface CompactParts {
+  header: Record<string, unknown>;
+  payload: string;
+}
+
+function malformed(realm: string, description: string, cause?: unknown): InvalidTokenError {
+  return new InvalidTokenError('ERR_TOKEN_MALFORMED', description, { realm, cause });
+}
+
+/** Decodes one base64url JSON segment; it must be a JSON object. */
+export function decodeSegment(
+  segment: string,
+  realm: string,
+  what: 'header' | 'payload',
+): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch (cause) {
+    throw malformed(realm, `the token ${what} is not valid JSON`, cause);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw malformed(realm, `the token ${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Splits a compact JWS and decodes its header, refusing anything that is not
+ * three base64url segments (a five-part JWE included) before any crypto.
+ */
+export function parseCompact(token: string, realm: string): CompactParts {
+  const first = token.indexOf('.');
+  const second = first === -1 ? -1 : token.indexOf('.', first + 1);
+  if (second === -1) throw malformed(realm, 'the token is not a JWT');
+  if (token.indexOf('.', second + 1) !== -1) {
+    if (token.split('.').length === 5) {
+      throw new InvalidTokenError(
+        'ERR_TOKEN_ENCRYPTED',
+        'encrypted tokens (JWE) are not accepted',
+        {
+          realm,
+        },
+      );
+    }
+    throw malformed(realm, 'the token is not a JWT');
+  }
+  const header = token.slice(0, first);
+  const payload = token.slice(first + 1, second);
+  const signature = token.slice(second + 1);
+  if (
+    header.length === 0 ||
+    payload.length === 0 ||
+    signature.length === 0 ||
+    !SEGMENT.test(header) ||
+    !SEGMENT.test(payload) ||
+    !SEGMENT.test(signature)
+  ) {
+    throw malformed(realm, 'the token is not a JWT');
+  }
+  return { header: decodeSegment(header, realm, 'header'), payload };
+}
+
+const CLAIM_CODES: Record<string, [JwksAuthError['code'], string]> = {
+  iss: ['ERR_ISSUER_INVALID', 'the token issuer is not accepted'],
+  aud: ['ERR_AUDIENCE_INVALID', 'the token audience is not accepted'],
+  typ: ['ERR_TYP_INVALID', 'the token type (typ header) is not accepted'],
+  nbf: ['ERR_TOKEN_NOT_YET_VALID', 'the token is not yet valid'],
+};
+
+/** Turns a jose failure into an `invalid_token` error, by jose's `code`. Never echoes the token. */
+export function mapJoseError(error: unknown, realm: string): JwksAuthError {
+  const { code, claim, reason } = (error ?? {}) as {
+    code?: string;
+    claim?: string;
+    reason?: string;
+  };
+  const init = { realm, cause: error };
+  switch (code) {
+    case 'ERR_JWT_EXPIRED':
+      return claim === 'iat'
+        ? new InvalidTokenError('ERR_TOKEN_TOO_OLD', 'the token is older than allowed', init)
+        : new InvalidTokenError('ERR_TOKEN_EXPIRED', 'the token has expired', init);
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED': {
+      if (reason === 'missing' && typeof claim === 'string' && /^[\w:.-]{1,64}$/.test(claim)) {
+        return new InvalidTokenError('ERR_CLAIM_INVALID', `the "${claim}" claim is missing`, init);
+      }
+      if (reason === 'invalid' && typeof claim === 'string' && /^[\w:.-]{1,64}$/.test(claim)) {
+        return new InvalidTokenError(
+          'ERR_CLAIM_INVALID',
+          `the "${claim}" claim is malformed`,
+          init,
+        );
+      }
+      if (claim === 'iat') {
+        return new InvalidTokenError(
+          'ERR_CLAIM_INVALID',
+          'the token is issued in the future',
+          init,
+        );
+      }
+      const known = claim === undefined ? undefined : CLAIM_CODES[claim];
+      if (known !== undefined) return new InvalidTokenError(known[0], known[1], init);
+      return new InvalidTokenError('ERR_CLAIM_INVALID', 'a token claim is not accepted', init);
+    }
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return new InvalidTokenError('ERR_SIGNATURE_INVALID', 'the token signature is invalid', init);
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return new InvalidTokenError(
+        'ERR_ALG_NOT_ALLOWED',
+        'the token algorithm is not allowed',
+        init,
+      );
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      return new InvalidTokenError(
+        'ERR_HEADER_INVALID',
+        'the token uses an unsupported header parameter',
+        init,
+      );
+    default:
+      return new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token is malformed', init);
+  }
+}

@@ -1,0 +1,347 @@
+import type { webcrypto } from 'node:crypto';
+import { jwtVerify } from 'jose';
+import type { JWTPayload, JWTVerifyOptions } from 'jose';
+import { TokenCache } from './cache.js';
+import { discoverJwksUri } from './discovery.js';
+import {
+  InvalidRequestError,
+  InvalidTokenError,
+  JwksAuthError,
+  KeySetUnavailableError,
+  UnauthorizedError,
+} from './errors.js';
+import type { JwksAuthEvent } from './events.js';
+import { assertB64Token, extractToken } from './extract.js';
+import { RemoteKeySet } from './key-set.js';
+import type { KeyRecord } from './keys.js';
+import { resolveOptions } from './options.js';
+import type { Algorithm, RequestLike, ResolvedOptions, VerifierOptions } from './options.js';
+import { decodeSegment, mapJoseError, parseCompact } from './token.js';
+import type { MaybePromise, VerifyResult } from './types.js';
+
+/** A configured verifier. Create one per app (or per middleware) and reuse it. */
+export interface Verifier<R extends RequestLike = RequestLike> {
+  /** Verifies a compact JWS access token; resolves the verified claims or rejects with a `JwksAuthError`. */
+  verify(token: string): Promise<VerifyResult>;
+  /**
+   * Extracts the token from a request and verifies it. Resolves `undefined`
+   * when no token was sent and `credentialsRequired` is false.
+   */
+  authenticate(request: R): Promise<VerifyResult | undefined>;
+  /**
+   * Like `authenticate`, but answers synchronously when it can (a cache hit
+   * with no async hook), so adapters pay no promise on the hot path. It may
+   * return a value, return a promise, or throw a `JwksAuthError`.
+   * `original` is what `getToken` receives (the framework's own request);
+   * `required` overrides `credentialsRequired` for this call (per-route optional auth).
+   */
+  handle(
+    request: R,
+    original?: unknown,
+    required?: boolean,
+  ): MaybePromise<VerifyResult | undefined>;
+  /** Fetches every issuer's metadata and keys now; rejects with a 503 `JwksAuthError` if any fails. */
+  warmup(): Promise<void>;
+  /** Aborts key set requests in flight and empties the cache. */
+  close(): void;
+  /** The validated options, defaults applied. */
+  readonly options: Readonly<ResolvedOptions>;
+}
+
+type WebCryptoKey = webcrypto.CryptoKey;
+
+interface IssuerState {
+  issuer: string;
+  keySet: RemoteKeySet;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * Creates a verifier. Options are validated now: a mistake throws a
+ * `TypeError` naming the option, never at the first request.
+ *
+ * @example
+ * const verifier = createVerifier({ issuer: 'https://id.example.com/', audience: 'https://api.example.com' });
+ * const { payload } = await verifier.verify(token);
+ */
+export function createVerifier<R extends RequestLike = RequestLike>(
+  options: VerifierOptions<R>,
+): Verifier<R> {
+  const o = resolveOptions(options as VerifierOptions<never>);
+  const { realm, onEvent, isRevoked, credentialsRequired, maxTokenLength } = o;
+  const cache = o.cacheMaxEntries > 0 ? new TokenCache(o.cacheMaxEntries) : undefined;
+  const discoveryAbort = new AbortController();
+
+  const issuers = new Map<string, IssuerState>();
+  for (const config of o.issuers) {
+    let jwksUri = config.jwksUri;
+    const issuer = config.issuer;
+    const keySet = new RemoteKeySet({
+      issuer,
+      options: o.jwks,
+      onEvent,
+      resolveUri: async () => {
+        if (jwksUri !== undefined) return jwksUri;
+        const started = Date.now();
+        const found = await discoverJwksUri(issuer, o.jwks, discoveryAbort.signal);
+        jwksUri = found.jwksUri;
+        emit({
+          type: 'discovery',
+          issuer,
+          uri: found.documentUrl,
+          jwksUri,
+          durationMs: Date.now() - started,
+        });
+        return jwksUri;
+      },
+    });
+    issuers.set(issuer, { issuer, keySet });
+  }
+  const onlyIssuer = issuers.size === 1 ? [...issuers.values()][0] : undefined;
+
+  const baseVerifyOptions: JWTVerifyOptions = {
+    algorithms: o.algorithms,
+    clockTolerance: o.clockTolerance,
+    requiredClaims: o.requiredClaims,
+  };
+  if (o.audience !== undefined) baseVerifyOptions.audience = o.audience;
+  if (o.maxTokenAge !== undefined) baseVerifyOptions.maxTokenAge = o.maxTokenAge;
+  if (o.typ !== undefined) baseVerifyOptions.typ = o.typ;
+  const verifyOptionsByIssuer = new Map<string, JWTVerifyOptions>();
+  for (const issuer of issuers.keys()) {
+    verifyOptionsByIssuer.set(issuer, { ...baseVerifyOptions, issuer });
+  }
+
+  function emit(event: JwksAuthEvent): void {
+    if (onEvent === undefined) return;
+    try {
+      onEvent(event);
+    } catch {
+      // Observers must not change the outcome.
+    }
+  }
+
+  function rejected(error: unknown, issuer?: string): JwksAuthError {
+    const err =
+      error instanceof JwksAuthError
+        ? error
+        : new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token could not be verified', {
+            realm,
+            cause: error,
+          });
+    if (onEvent !== undefined) {
+      emit({ type: 'token_rejected', code: err.code, status: err.status, issuer });
+    }
+    return err;
+  }
+
+  function pickIssuer(payloadSegment: string): IssuerState {
+    if (onlyIssuer !== undefined) return onlyIssuer;
+    // Several issuers: the unverified `iss` only chooses which key set to
+    // consult; jose checks it again against the signed payload.
+    const payload = decodeSegment(payloadSegment, realm, 'payload');
+    const iss = payload.iss;
+    const state = typeof iss === 'string' ? issuers.get(iss) : undefined;
+    if (state === undefined) {
+      throw new InvalidTokenError('ERR_ISSUER_INVALID', 'the token issuer is not trusted', {
+        realm,
+      });
+    }
+    return state;
+  }
+
+  async function verifyUncached(token: string, fromHeader: boolean): Promise<VerifyResult> {
+    if (fromHeader) assertB64Token(token, realm);
+    const parts = parseCompact(token, realm);
+    const alg = parts.header.alg as Algorithm;
+    if (typeof parts.header.alg !== 'string' || !o.algorithms.includes(alg)) {
+      throw new InvalidTokenError('ERR_ALG_NOT_ALLOWED', 'the token algorithm is not allowed', {
+        realm,
+      });
+    }
+    const kid = parts.header.kid;
+    if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0)) {
+      throw new InvalidTokenError('ERR_HEADER_INVALID', 'the "kid" header must be a string', {
+        realm,
+      });
+    }
+    const state = pickIssuer(parts.payload);
+    const candidates = await state.keySet.candidates(alg, kid);
+    if (candidates.length === 0) {
+      throw new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no key in the key set matches the token', {
+        realm,
+      });
+    }
+    const verifyOptions = verifyOptionsByIssuer.get(state.issuer)!;
+    let lastError: unknown;
+    for (const key of candidates) {
+      let cryptoKey: WebCryptoKey;
+      try {
+        cryptoKey = await key.cryptoKey(alg);
+      } catch (error) {
+        lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token', {
+          realm,
+          cause: error,
+        });
+        continue;
+      }
+      try {
+        const verified = await jwtVerify(token, cryptoKey, verifyOptions);
+        return remember(token, verified.payload, verified.protectedHeader, key);
+      } catch (error) {
+        lastError = mapJoseError(error, realm);
+        // Only a signature mismatch justifies trying the next candidate key.
+        if ((lastError as JwksAuthError).code !== 'ERR_SIGNATURE_INVALID') break;
+      }
+    }
+    throw lastError;
+  }
+
+  function remember(
+    token: string,
+    payload: JWTPayload,
+    header: VerifyResult['header'],
+    key: KeyRecord,
+  ): VerifyResult {
+    const result: VerifyResult = Object.freeze({
+      payload: deepFreeze(payload),
+      header: deepFreeze(header),
+      token,
+    });
+    if (cache !== undefined) {
+      const tolerance = o.clockTolerance;
+      let notAfter = ((payload.exp as number) + tolerance) * 1000;
+      if (o.maxTokenAge !== undefined && typeof payload.iat === 'number') {
+        notAfter = Math.min(notAfter, (payload.iat + o.maxTokenAge + tolerance) * 1000);
+      }
+      const notBefore =
+        typeof payload.nbf === 'number'
+          ? (payload.nbf - tolerance) * 1000
+          : Number.NEGATIVE_INFINITY;
+      cache.set(result, key, notBefore, notAfter);
+    }
+    return result;
+  }
+
+  function checkRevoked(result: VerifyResult): MaybePromise<VerifyResult> {
+    let verdict: MaybePromise<boolean>;
+    try {
+      verdict = isRevoked!(result);
+    } catch (error) {
+      throw hookFailed(error);
+    }
+    if (verdict instanceof Promise) {
+      return verdict.then(
+        (revoked) => {
+          if (revoked === true) throw revokedError();
+          return result;
+        },
+        (error: unknown) => {
+          throw hookFailed(error);
+        },
+      );
+    }
+    if (verdict === true) throw revokedError();
+    return result;
+  }
+
+  function revokedError(): InvalidTokenError {
+    return new InvalidTokenError('ERR_TOKEN_REVOKED', 'the token has been revoked', { realm });
+  }
+
+  function hookFailed(error: unknown): KeySetUnavailableError {
+    // Fail closed: if revocation cannot be checked, the token is not accepted.
+    return new KeySetUnavailableError('ERR_HOOK_FAILED', 'the revocation check failed', {
+      cause: error,
+      retryAfter: 1,
+    });
+  }
+
+  /** Cache, then full verification, then revocation. Sync on a hit. */
+  function check(token: string, fromHeader: boolean): MaybePromise<VerifyResult> {
+    if (token.length > maxTokenLength) {
+      throw new InvalidTokenError('ERR_TOKEN_TOO_LARGE', 'the token is too large', { realm });
+    }
+    if (cache !== undefined) {
+      const hit = cache.get(token, Date.now());
+      if (hit !== undefined) return isRevoked === undefined ? hit : checkRevoked(hit);
+    }
+    const verified = verifyUncached(token, fromHeader);
+    return isRevoked === undefined ? verified : verified.then(checkRevoked);
+  }
+
+  function afterExtract(
+    token: string | undefined,
+    request: RequestLike,
+    required: boolean,
+  ): MaybePromise<VerifyResult | undefined> {
+    if (token === undefined) {
+      if (required) throw new UnauthorizedError(realm);
+      return undefined;
+    }
+    const fromHeader = o.getToken === undefined && request.headers.authorization !== undefined;
+    return check(token, fromHeader);
+  }
+
+  function handle(
+    request: R,
+    original: unknown = request,
+    required: boolean = credentialsRequired,
+  ): MaybePromise<VerifyResult | undefined> {
+    try {
+      if (typeof request !== 'object' || request === null || typeof request.headers !== 'object') {
+        throw new InvalidRequestError('the request has no headers', { realm });
+      }
+      const token = extractToken(request, o, original);
+      const outcome =
+        token instanceof Promise
+          ? token.then((t) => afterExtract(t, request, required))
+          : afterExtract(token, request, required);
+      if (outcome instanceof Promise) {
+        return outcome.catch((error: unknown) => {
+          throw rejected(error);
+        });
+      }
+      return outcome;
+    } catch (error) {
+      throw rejected(error);
+    }
+  }
+
+  return {
+    options: o,
+    handle,
+    async authenticate(request) {
+      return handle(request);
+    },
+    async verify(token) {
+      if (typeof token !== 'string' || token.length === 0) {
+        throw rejected(new UnauthorizedError(realm));
+      }
+      try {
+        return await check(token, false);
+      } catch (error) {
+        throw rejected(error);
+      }
+    },
+    async warmup() {
+      const results = await Promise.allSettled(
+        [...issuers.values()].map((s) => s.keySet.refresh('warmup')),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+    },
+    close() {
+      discoveryAbort.abort();
+      for (const state of issuers.values()) state.keySet.close();
+      cache?.clear();
+    },
+  };
+}
