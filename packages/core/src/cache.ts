@@ -4,7 +4,7 @@ import type { VerifyResult } from './types.js';
 /** A verified token and the window in which that verdict holds. */
 interface Entry {
   readonly result: VerifyResult;
-  /** Epoch ms after which the entry is dead: exp (+ tolerance), or iat + maxTokenAge. */
+  /** Epoch ms from which the entry is dead: (exp + tolerance), or (iat + maxTokenAge + tolerance). */
   readonly notAfter: number;
   /** Epoch ms before which the entry must not be served: nbf (- tolerance). */
   readonly notBefore: number;
@@ -38,7 +38,7 @@ export class TokenCache {
   get(token: string, now: number): VerifyResult | undefined {
     const entry = this.map.get(token);
     if (entry === undefined) return undefined;
-    if (now > entry.notAfter || !entry.key.alive) {
+    if (now >= entry.notAfter || !entry.key.alive) {
       this.map.delete(token);
       return undefined;
     }
