@@ -4,6 +4,7 @@ import { fetchJson } from './fetch-json.js';
 import { parseKeySet, selectKeys } from './keys.js';
 import type { KeyRecord } from './keys.js';
 import type { Algorithm, JwksOptions } from './options.js';
+import type { MaybePromise } from './types.js';
 
 /** Share of `cacheMaxAge` after which a request starts a background refresh. */
 const REFRESH_AHEAD = 0.8;
@@ -51,8 +52,17 @@ export class RemoteKeySet {
    * usable keys yet, they are past `maxStaleAge`, or the `kid` is unknown and
    * the cooldown allows a refetch.
    */
-  async candidates(alg: Algorithm, kid: string | undefined): Promise<KeyRecord[]> {
-    const keys = await this.current();
+  candidates(alg: Algorithm, kid: string | undefined): MaybePromise<KeyRecord[]> {
+    const keys = this.current();
+    if (keys instanceof Promise) return keys.then((k) => this.select(k, alg, kid));
+    return this.select(keys, alg, kid);
+  }
+
+  private select(
+    keys: KeyRecord[],
+    alg: Algorithm,
+    kid: string | undefined,
+  ): MaybePromise<KeyRecord[]> {
     const found = selectKeys(keys, alg, kid);
     if (found.length > 0 || kid === undefined) return found;
     const now = Date.now();
@@ -61,11 +71,10 @@ export class RemoteKeySet {
     if (now - this.lastAttemptAt < this.context.options.cooldownDuration || now < this.retryAt) {
       return found;
     }
-    try {
-      return selectKeys(await this.refresh('unknown_kid'), alg, kid);
-    } catch {
-      return found;
-    }
+    return this.refresh('unknown_kid').then(
+      (next) => selectKeys(next, alg, kid),
+      () => found,
+    );
   }
 
   /** Current keys, fetching or refreshing as their age requires. */

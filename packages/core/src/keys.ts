@@ -1,4 +1,5 @@
-import type { webcrypto } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import type { JsonWebKey, KeyObject, webcrypto } from 'node:crypto';
 import { importJWK } from 'jose';
 import type { JWK } from 'jose';
 import type { Algorithm } from './options.js';
@@ -31,6 +32,7 @@ export class KeyRecord {
   alive = true;
   readonly kid: string | undefined;
   private readonly imported = new Map<string, Promise<WebCryptoKey>>();
+  private nodeKey: KeyObject | null | undefined;
 
   constructor(readonly jwk: Readonly<JWK>) {
     this.kid = typeof jwk.kid === 'string' ? jwk.kid : undefined;
@@ -62,6 +64,26 @@ export class KeyRecord {
       this.imported.set(alg, key);
     }
     return key;
+  }
+
+  /**
+   * The `node:crypto` public key, made once; `null` when the JWK does not
+   * import or is weaker than allowed (RSA under 2048 bits).
+   */
+  keyObject(): KeyObject | null {
+    if (this.nodeKey === undefined) {
+      try {
+        const key = createPublicKey({ key: { ...this.jwk } as JsonWebKey, format: 'jwk' });
+        const bits = key.asymmetricKeyDetails?.modulusLength;
+        this.nodeKey =
+          key.type === 'public' && (key.asymmetricKeyType !== 'rsa' || (bits ?? 0) >= MIN_RSA_BITS)
+            ? key
+            : null;
+      } catch {
+        this.nodeKey = null;
+      }
+    }
+    return this.nodeKey;
   }
 
   /** Stable identity used to carry cached imports across refreshes. */

@@ -102,6 +102,12 @@ export interface VerifierOptions<R extends RequestLike = RequestLike> {
   cache?: CacheOptions | false;
   /** Observability hook: key set fetches, failures, backoff, stale use, rejected tokens. */
   onEvent?: (event: JwksAuthEvent) => void;
+  /**
+   * Signature engine. `'node'` (default) checks signatures synchronously with
+   * `node:crypto`; `'jose'` uses jose's `jwtVerify`, the reference the node
+   * engine is differentially tested against. Both apply the same claim rules.
+   */
+  engine?: 'node' | 'jose';
 }
 
 /** Options after validation, with defaults applied. */
@@ -123,6 +129,7 @@ export interface ResolvedOptions {
   jwks: Required<JwksOptions>;
   cacheMaxEntries: number;
   onEvent: ((event: JwksAuthEvent) => void) | undefined;
+  engine: 'node' | 'jose';
 }
 
 const STRICT_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
@@ -245,6 +252,12 @@ function resolveCache(cache: unknown): number {
   return nonNegativeInteger('cache.maxEntries', (cache as CacheOptions).maxEntries, 1000);
 }
 
+function resolveEngine(engine: unknown): 'node' | 'jose' {
+  if (engine === undefined) return 'node';
+  if (engine !== 'node' && engine !== 'jose') fail('engine', 'must be "node" or "jose"');
+  return engine;
+}
+
 /**
  * Validates options and applies defaults. Throws a `TypeError` naming the
  * option, so a configuration mistake fails when the app is built.
@@ -302,5 +315,6 @@ export function resolveOptions(options: VerifierOptions<never>): ResolvedOptions
     jwks: resolveJwks(o.jwks),
     cacheMaxEntries: resolveCache(o.cache),
     onEvent: optionalFunction('onEvent', o.onEvent),
+    engine: resolveEngine(o.engine),
   };
 }

@@ -6,8 +6,29 @@ const SEGMENT = /^[A-Za-z0-9_-]*$/;
 /** The decoded protected header and the raw payload segment of a compact JWS. */
 export interface CompactParts {
   header: Record<string, unknown>;
+  /** The payload segment, still encoded. */
   payload: string;
+  /** Index of the dot before the signature: the signing input is `token.slice(0, lastDot)`. */
+  lastDot: number;
 }
+
+const B64URL_VALUE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Whether a base64url segment is the one canonical encoding of its bytes:
+ * a length that is not 1 mod 4, and zero unused bits in the last character.
+ * Lenient decoders map several strings to one signature; refusing the others
+ * means a token is accepted only as the exact bytes that were signed.
+ */
+export function isCanonicalBase64url(segment: string): boolean {
+  const rest = segment.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  const last = B64URL_VALUE.indexOf(segment[segment.length - 1]!);
+  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 function malformed(realm: string, description: string, cause?: unknown): InvalidTokenError {
   return new InvalidTokenError('ERR_TOKEN_MALFORMED', description, { realm, cause });
@@ -21,7 +42,8 @@ export function decodeSegment(
 ): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    if (segment.length % 4 === 1) throw new TypeError('invalid base64url length');
+    value = JSON.parse(strictUtf8.decode(Buffer.from(segment, 'base64url')));
   } catch (cause) {
     throw malformed(realm, `the token ${what} is not valid JSON`, cause);
   }
@@ -64,7 +86,10 @@ export function parseCompact(token: string, realm: string): CompactParts {
   ) {
     throw malformed(realm, 'the token is not a JWT');
   }
-  return { header: decodeSegment(header, realm, 'header'), payload };
+  if (!isCanonicalBase64url(signature)) {
+    throw malformed(realm, 'the token signature is not canonical base64url');
+  }
+  return { header: decodeSegment(header, realm, 'header'), payload, lastDot: second };
 }
 
 const CLAIM_CODES: Record<string, [JwksAuthError['code'], string]> = {

@@ -17,6 +17,10 @@ import type { KeyRecord } from './keys.js';
 import { resolveOptions } from './options.js';
 import type { Algorithm, RequestLike, ResolvedOptions, VerifierOptions } from './options.js';
 import { decodeSegment, mapJoseError, parseCompact } from './token.js';
+import type { CompactParts } from './token.js';
+import { validateClaims } from './claims.js';
+import type { ClaimRules } from './claims.js';
+import { checkCritical, verifySignature } from './jws.js';
 import type { MaybePromise, VerifyResult } from './types.js';
 
 /** A configured verifier. Create one per app (or per middleware) and reuse it. */
@@ -53,6 +57,8 @@ type WebCryptoKey = webcrypto.CryptoKey;
 interface IssuerState {
   issuer: string;
   keySet: RemoteKeySet;
+  rules: ClaimRules;
+  joseOptions: JWTVerifyOptions;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -79,6 +85,14 @@ export function createVerifier<R extends RequestLike = RequestLike>(
   const cache = o.cacheMaxEntries > 0 ? new TokenCache(o.cacheMaxEntries) : undefined;
   const discoveryAbort = new AbortController();
 
+  const baseVerifyOptions: JWTVerifyOptions = {
+    algorithms: o.algorithms,
+    clockTolerance: o.clockTolerance,
+    requiredClaims: o.requiredClaims,
+  };
+  if (o.audience !== undefined) baseVerifyOptions.audience = o.audience;
+  if (o.maxTokenAge !== undefined) baseVerifyOptions.maxTokenAge = o.maxTokenAge;
+  if (o.typ !== undefined) baseVerifyOptions.typ = o.typ;
   const issuers = new Map<string, IssuerState>();
   for (const config of o.issuers) {
     let jwksUri = config.jwksUri;
@@ -102,22 +116,22 @@ export function createVerifier<R extends RequestLike = RequestLike>(
         return jwksUri;
       },
     });
-    issuers.set(issuer, { issuer, keySet });
+    const present = [...o.requiredClaims];
+    if (o.maxTokenAge !== undefined) present.push('iat');
+    if (o.audience !== undefined) present.push('aud');
+    present.push('iss');
+    const rules: ClaimRules = {
+      issuer,
+      audience: typeof o.audience === 'string' ? [o.audience] : o.audience,
+      present: [...new Set(present)],
+      clockTolerance: o.clockTolerance,
+      maxTokenAge: o.maxTokenAge,
+      typ: o.typ,
+      realm,
+    };
+    issuers.set(issuer, { issuer, keySet, rules, joseOptions: { ...baseVerifyOptions, issuer } });
   }
   const onlyIssuer = issuers.size === 1 ? [...issuers.values()][0] : undefined;
-
-  const baseVerifyOptions: JWTVerifyOptions = {
-    algorithms: o.algorithms,
-    clockTolerance: o.clockTolerance,
-    requiredClaims: o.requiredClaims,
-  };
-  if (o.audience !== undefined) baseVerifyOptions.audience = o.audience;
-  if (o.maxTokenAge !== undefined) baseVerifyOptions.maxTokenAge = o.maxTokenAge;
-  if (o.typ !== undefined) baseVerifyOptions.typ = o.typ;
-  const verifyOptionsByIssuer = new Map<string, JWTVerifyOptions>();
-  for (const issuer of issuers.keys()) {
-    verifyOptionsByIssuer.set(issuer, { ...baseVerifyOptions, issuer });
-  }
 
   function emit(event: JwksAuthEvent): void {
     if (onEvent === undefined) return;
@@ -157,7 +171,8 @@ export function createVerifier<R extends RequestLike = RequestLike>(
     return state;
   }
 
-  async function verifyUncached(token: string, fromHeader: boolean): Promise<VerifyResult> {
+  /** Full verification. Synchronous with the node engine once keys are loaded. */
+  function verifyUncached(token: string, fromHeader: boolean): MaybePromise<VerifyResult> {
     if (fromHeader) assertB64Token(token, realm);
     const parts = parseCompact(token, realm);
     const alg = parts.header.alg as Algorithm;
@@ -173,13 +188,71 @@ export function createVerifier<R extends RequestLike = RequestLike>(
       });
     }
     const state = pickIssuer(parts.payload);
-    const candidates = await state.keySet.candidates(alg, kid);
+    const candidates = state.keySet.candidates(alg, kid);
+    if (candidates instanceof Promise) {
+      return candidates.then((found) => verifyWithKeys(token, parts, alg, state, found));
+    }
+    return verifyWithKeys(token, parts, alg, state, candidates);
+  }
+
+  function verifyWithKeys(
+    token: string,
+    parts: CompactParts,
+    alg: Algorithm,
+    state: IssuerState,
+    candidates: KeyRecord[],
+  ): MaybePromise<VerifyResult> {
     if (candidates.length === 0) {
       throw new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no key in the key set matches the token', {
         realm,
       });
     }
-    const verifyOptions = verifyOptionsByIssuer.get(state.issuer)!;
+    checkCritical(parts.header, realm);
+    return o.engine === 'node'
+      ? verifyWithNode(token, parts, alg, state, candidates)
+      : verifyWithJose(token, parts, alg, state, candidates);
+  }
+
+  function verifyWithNode(
+    token: string,
+    parts: CompactParts,
+    alg: Algorithm,
+    state: IssuerState,
+    candidates: KeyRecord[],
+  ): VerifyResult {
+    let lastError: JwksAuthError | undefined;
+    for (const key of candidates) {
+      const keyObject = key.keyObject();
+      if (keyObject === null) {
+        lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token', {
+          realm,
+        });
+        continue;
+      }
+      if (!verifySignature(alg, keyObject, token, parts.lastDot)) {
+        lastError = new InvalidTokenError(
+          'ERR_SIGNATURE_INVALID',
+          'the token signature is invalid',
+          {
+            realm,
+          },
+        );
+        continue;
+      }
+      const payload = decodeSegment(parts.payload, realm, 'payload');
+      validateClaims(parts.header, payload, state.rules, Date.now());
+      return remember(token, payload, parts.header as VerifyResult['header'], key);
+    }
+    throw lastError!;
+  }
+
+  async function verifyWithJose(
+    token: string,
+    parts: CompactParts,
+    alg: Algorithm,
+    state: IssuerState,
+    candidates: KeyRecord[],
+  ): Promise<VerifyResult> {
     let lastError: unknown;
     for (const key of candidates) {
       let cryptoKey: WebCryptoKey;
@@ -192,14 +265,18 @@ export function createVerifier<R extends RequestLike = RequestLike>(
         });
         continue;
       }
+      let verified;
       try {
-        const verified = await jwtVerify(token, cryptoKey, verifyOptions);
-        return remember(token, verified.payload, verified.protectedHeader, key);
+        verified = await jwtVerify(token, cryptoKey, state.joseOptions);
       } catch (error) {
         lastError = mapJoseError(error, realm);
         // Only a signature mismatch justifies trying the next candidate key.
         if ((lastError as JwksAuthError).code !== 'ERR_SIGNATURE_INVALID') break;
+        continue;
       }
+      // The rules jose leaves open (finite dates, aud type) apply to both engines.
+      validateClaims(parts.header, verified.payload, state.rules, Date.now());
+      return remember(token, verified.payload, verified.protectedHeader, key);
     }
     throw lastError;
   }
@@ -274,7 +351,8 @@ export function createVerifier<R extends RequestLike = RequestLike>(
       if (hit !== undefined) return isRevoked === undefined ? hit : checkRevoked(hit);
     }
     const verified = verifyUncached(token, fromHeader);
-    return isRevoked === undefined ? verified : verified.then(checkRevoked);
+    if (isRevoked === undefined) return verified;
+    return verified instanceof Promise ? verified.then(checkRevoked) : checkRevoked(verified);
   }
 
   function afterExtract(

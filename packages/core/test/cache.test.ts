@@ -4,8 +4,9 @@ import type { TestIssuer } from '@jwks-auth/testing';
 import { createVerifier } from '@jwks-auth/core';
 import type { Verifier, VerifierOptions, VerifyResult } from '@jwks-auth/core';
 
-// A cache hit is answered synchronously by handle(); a miss returns a promise.
-// That is how these tests see whether an entry was served.
+// A cache hit hands back the very object stored at the first verification;
+// a fresh verification builds a new one. That is how these tests see whether
+// an entry was served.
 const AUD = 'https://api.example.test';
 let issuer: TestIssuer;
 const verifiers: Verifier[] = [];
@@ -23,6 +24,14 @@ function make(options: Partial<VerifierOptions> = {}): Verifier {
   return v;
 }
 
+const firstResults = new Map<string, unknown>();
+
+async function verifyFirst(v: Verifier, token: string): Promise<VerifyResult> {
+  const result = await v.verify(token);
+  firstResults.set(token, result);
+  return result;
+}
+
 function servedFromCache(v: Verifier, token: string): boolean {
   let outcome: unknown;
   try {
@@ -34,7 +43,7 @@ function servedFromCache(v: Verifier, token: string): boolean {
     outcome.catch(() => undefined);
     return false;
   }
-  return outcome !== undefined;
+  return outcome !== undefined && outcome === firstResults.get(token);
 }
 
 function at(epochMs: number): void {
@@ -56,7 +65,7 @@ describe('verified-token cache', () => {
   it('serves a verified token again without verifying it', async () => {
     const v = make();
     const token = await issuer.sign({});
-    const result = await v.verify(token);
+    const result = await verifyFirst(v, token);
     expect(servedFromCache(v, token)).toBe(true);
     expect(v.handle(req(token))).toBe(result);
     expect(servedFromCache(make({ cache: false }), token)).toBe(false);
@@ -66,7 +75,7 @@ describe('verified-token cache', () => {
     const v = make({ clockTolerance: 5 });
     const exp = now() + 60;
     const token = await issuer.sign({ exp });
-    await v.verify(token);
+    await verifyFirst(v, token);
     at((exp + 5) * 1000 - 1);
     expect(servedFromCache(v, token)).toBe(true);
     at((exp + 5) * 1000);
@@ -77,7 +86,7 @@ describe('verified-token cache', () => {
     const v = make({ clockTolerance: 0 });
     const exp = now() + 30;
     const token = await issuer.sign({ exp }, { noIat: true });
-    await v.verify(token);
+    await verifyFirst(v, token);
     expect(servedFromCache(v, token)).toBe(true);
     at(exp * 1000 + 1);
     expect(servedFromCache(v, token)).toBe(false);
@@ -87,7 +96,7 @@ describe('verified-token cache', () => {
     const v = make({ clockTolerance: 0 });
     const nbf = now() - 1;
     const token = await issuer.sign({ nbf });
-    await v.verify(token);
+    await verifyFirst(v, token);
     expect(servedFromCache(v, token)).toBe(true);
     at(nbf * 1000 - 1000); // the clock went back
     expect(servedFromCache(v, token)).toBe(false);
@@ -97,7 +106,7 @@ describe('verified-token cache', () => {
     const v = make({ maxTokenAge: 30, clockTolerance: 0 });
     const iat = now() - 10;
     const token = await issuer.sign({ iat, exp: iat + 3600 });
-    await v.verify(token);
+    await verifyFirst(v, token);
     at((iat + 30) * 1000 - 1);
     expect(servedFromCache(v, token)).toBe(true);
     at((iat + 30) * 1000 + 1);
@@ -114,7 +123,7 @@ describe('verified-token cache', () => {
       },
     });
     const token = await issuer.sign({});
-    await v.verify(token);
+    await verifyFirst(v, token);
     expect(servedFromCache(v, token)).toBe(true);
     revoked = true;
     expect(() => v.handle(req(token))).toThrow(
@@ -134,7 +143,7 @@ describe('verified-token cache', () => {
       });
       verifiers.push(v);
       const old = await local.sign({});
-      await v.verify(old);
+      await verifyFirst(v, old);
       expect(servedFromCache(v, old)).toBe(true);
       await local.rotate('ES256');
       await v.verify(await local.sign({})); // unknown kid: refetch, old key gone
@@ -170,7 +179,7 @@ describe('verified-token cache', () => {
     const token = await issuer.sign({ aud: 'https://a.example' });
     const a = make({ audience: 'https://a.example' });
     const b = make({ audience: 'https://b.example' });
-    await a.verify(token);
+    await verifyFirst(a, token);
     expect(servedFromCache(a, token)).toBe(true);
     await expect(b.verify(token)).rejects.toMatchObject({ code: 'ERR_AUDIENCE_INVALID' });
   });
@@ -178,10 +187,10 @@ describe('verified-token cache', () => {
   it('is bounded by maxEntries and evicts the least recently used', async () => {
     const v = make({ cache: { maxEntries: 4 } });
     const tokens = await Promise.all(Array.from({ length: 5 }, (_, i) => issuer.sign({ n: i })));
-    for (const t of tokens.slice(0, 4)) await v.verify(t);
+    for (const t of tokens.slice(0, 4)) await verifyFirst(v, t);
     // Touch the oldest so it becomes recent; the second oldest is then the victim.
     expect(servedFromCache(v, tokens[0]!)).toBe(true);
-    await v.verify(tokens[4]!);
+    await verifyFirst(v, tokens[4]!);
     expect(servedFromCache(v, tokens[1]!)).toBe(false);
     expect(servedFromCache(v, tokens[0]!)).toBe(true);
     expect(servedFromCache(v, tokens[4]!)).toBe(true);
@@ -190,7 +199,7 @@ describe('verified-token cache', () => {
   it('hands out frozen results so one request cannot alter another', async () => {
     const v = make();
     const token = await issuer.sign({ roles: ['reader'] });
-    const result = await v.verify(token);
+    const result = await verifyFirst(v, token);
     expect(() => {
       (result.payload.roles as string[]).push('admin');
     }).toThrow(TypeError);

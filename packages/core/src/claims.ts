@@ -1,0 +1,101 @@
+import { InvalidTokenError } from './errors.js';
+import type { JwksAuthError } from './errors.js';
+
+/** The claim rules of one issuer, precomputed once per verifier. */
+export interface ClaimRules {
+  issuer: string;
+  audience: readonly string[] | undefined;
+  /** Claims that must be present, in the order they are checked. */
+  present: readonly string[];
+  clockTolerance: number;
+  maxTokenAge: number | undefined;
+  typ: string | undefined;
+  realm: string;
+}
+
+/** jose's `typ` comparison: case-insensitive, `application/` implied when there is no slash. */
+export function normalizeTyp(value: string): string {
+  const lower = value.toLowerCase();
+  return value.includes('/') ? lower : `application/${lower}`;
+}
+
+function fail(code: JwksAuthError['code'], description: string, realm: string): never {
+  throw new InvalidTokenError(code, description, { realm });
+}
+
+function numericDate(
+  payload: Record<string, unknown>,
+  claim: string,
+  realm: string,
+  required: boolean,
+) {
+  const value = payload[claim];
+  if (value === undefined && !required) return undefined;
+  // JSON can carry 1e309 (Infinity); a date that never arrives is malformed.
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    fail('ERR_CLAIM_INVALID', `the "${claim}" claim is malformed`, realm);
+  }
+  return value;
+}
+
+/**
+ * Validates a verified claims set the way jose's `jwtVerify` does (same
+ * checks, same order, seconds with floor), plus two rules jose leaves open:
+ * NumericDates must be finite and `aud`, when present, must be a string or
+ * an array of strings. Run by both engines so their verdicts agree.
+ */
+export function validateClaims(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  rules: ClaimRules,
+  nowMs: number,
+): void {
+  const { realm } = rules;
+  if (
+    rules.typ !== undefined &&
+    (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== normalizeTyp(rules.typ))
+  ) {
+    fail('ERR_TYP_INVALID', 'the token type (typ header) is not accepted', realm);
+  }
+  for (const claim of rules.present) {
+    if (!Object.hasOwn(payload, claim)) {
+      fail('ERR_CLAIM_INVALID', `the "${claim}" claim is missing`, realm);
+    }
+  }
+  if (payload.iss !== rules.issuer) {
+    fail('ERR_ISSUER_INVALID', 'the token issuer is not accepted', realm);
+  }
+  const { aud } = payload;
+  if (
+    aud !== undefined &&
+    typeof aud !== 'string' &&
+    !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
+  ) {
+    fail('ERR_CLAIM_INVALID', 'the "aud" claim is malformed', realm);
+  }
+  if (rules.audience !== undefined) {
+    const ok =
+      typeof aud === 'string'
+        ? rules.audience.includes(aud)
+        : Array.isArray(aud) && rules.audience.some((a) => aud.includes(a));
+    if (!ok) fail('ERR_AUDIENCE_INVALID', 'the token audience is not accepted', realm);
+  }
+  const now = Math.floor(nowMs / 1000);
+  const tolerance = rules.clockTolerance;
+  const iat = numericDate(payload, 'iat', realm, rules.maxTokenAge !== undefined);
+  const nbf = numericDate(payload, 'nbf', realm, false);
+  if (nbf !== undefined && nbf > now + tolerance) {
+    fail('ERR_TOKEN_NOT_YET_VALID', 'the token is not yet valid', realm);
+  }
+  const exp = numericDate(payload, 'exp', realm, false);
+  if (exp !== undefined && exp <= now - tolerance) {
+    fail('ERR_TOKEN_EXPIRED', 'the token has expired', realm);
+  }
+  if (rules.maxTokenAge !== undefined) {
+    const age = now - iat!;
+    if (age - tolerance > rules.maxTokenAge) {
+      fail('ERR_TOKEN_TOO_OLD', 'the token is older than allowed', realm);
+    }
+    if (age < -tolerance) fail('ERR_CLAIM_INVALID', 'the token is issued in the future', realm);
+  }
+}
