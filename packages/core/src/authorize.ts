@@ -61,7 +61,7 @@ export function requiredScopes(
 }
 
 function claimFailure(claim: string, realm: string): InsufficientScopeError {
-  return new InsufficientScopeError('ERR_CLAIM_CHECK_FAILED', `the "${claim}" claim check failed`, {
+  return new InsufficientScopeError('ERR_CLAIM_CHECK_FAILED', `the ${claim} claim check failed`, {
     realm,
   });
 }

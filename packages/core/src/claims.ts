@@ -33,7 +33,7 @@ function numericDate(
   if (value === undefined && !required) return undefined;
   // JSON can carry 1e309 (Infinity); a date that never arrives is malformed.
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    fail('ERR_CLAIM_INVALID', `the "${claim}" claim is malformed`, realm);
+    fail('ERR_CLAIM_INVALID', `the ${claim} claim is malformed`, realm);
   }
   return value;
 }
@@ -59,7 +59,7 @@ export function validateClaims(
   }
   for (const claim of rules.present) {
     if (!Object.hasOwn(payload, claim)) {
-      fail('ERR_CLAIM_INVALID', `the "${claim}" claim is missing`, realm);
+      fail('ERR_CLAIM_INVALID', `the ${claim} claim is missing`, realm);
     }
   }
   if (payload.iss !== rules.issuer) {
@@ -71,7 +71,7 @@ export function validateClaims(
     typeof aud !== 'string' &&
     !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
   ) {
-    fail('ERR_CLAIM_INVALID', 'the "aud" claim is malformed', realm);
+    fail('ERR_CLAIM_INVALID', 'the aud claim is malformed', realm);
   }
   if (rules.audience !== undefined) {
     const ok =

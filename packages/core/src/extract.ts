@@ -37,12 +37,16 @@ function fromHeader(value: string | string[] | undefined, realm: string): string
     (value.charCodeAt(4) | 32) !== 101 || // e
     (value.charCodeAt(5) | 32) !== 114 // r
   ) {
-    throw new InvalidRequestError('Authorization header must be "Bearer <token>"', { realm });
+    throw new InvalidRequestError('the Authorization header must be Bearer followed by one token', {
+      realm,
+    });
   }
   let start = 7;
   while (value.charCodeAt(start) === 32) start += 1;
   if (start === value.length) {
-    throw new InvalidRequestError('Authorization header must be "Bearer <token>"', { realm });
+    throw new InvalidRequestError('the Authorization header must be Bearer followed by one token', {
+      realm,
+    });
   }
   return start === 7 ? value.slice(7) : value.slice(start);
 }

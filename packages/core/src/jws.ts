@@ -59,7 +59,7 @@ export function checkCritical(header: Record<string, unknown>, realm: string): v
     crit.length === 0 ||
     crit.some((c) => typeof c !== 'string' || c.length === 0)
   ) {
-    throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token "crit" header is malformed', {
+    throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token crit header is malformed', {
       realm,
     });
   }
@@ -72,7 +72,7 @@ export function checkCritical(header: Record<string, unknown>, realm: string): v
       );
     }
     if (!Object.hasOwn(header, name) || header[name] === undefined) {
-      throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token "crit" header is malformed', {
+      throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token crit header is malformed', {
         realm,
       });
     }

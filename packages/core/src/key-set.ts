@@ -212,7 +212,10 @@ export class RemoteKeySet {
     this.lastCode = code;
     return new KeySetUnavailableError(
       code,
-      `signing keys for ${this.context.issuer} are unavailable${cause ? `: ${cause.message}` : ''}`,
+      // Details (URLs, network errors) stay in `cause`: some frameworks show 5xx messages.
+      code === 'ERR_DISCOVERY_FAILED'
+        ? 'the identity provider metadata is unavailable'
+        : 'the signing keys are unavailable',
       { cause, retryAfter: Math.max(1, Math.ceil(retryInMs / 1000)) },
     );
   }

@@ -114,14 +114,10 @@ export function mapJoseError(error: unknown, realm: string): JwksAuthError {
         : new InvalidTokenError('ERR_TOKEN_EXPIRED', 'the token has expired', init);
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED': {
       if (reason === 'missing' && typeof claim === 'string' && /^[\w:.-]{1,64}$/.test(claim)) {
-        return new InvalidTokenError('ERR_CLAIM_INVALID', `the "${claim}" claim is missing`, init);
+        return new InvalidTokenError('ERR_CLAIM_INVALID', `the ${claim} claim is missing`, init);
       }
       if (reason === 'invalid' && typeof claim === 'string' && /^[\w:.-]{1,64}$/.test(claim)) {
-        return new InvalidTokenError(
-          'ERR_CLAIM_INVALID',
-          `the "${claim}" claim is malformed`,
-          init,
-        );
+        return new InvalidTokenError('ERR_CLAIM_INVALID', `the ${claim} claim is malformed`, init);
       }
       if (claim === 'iat') {
         return new InvalidTokenError(

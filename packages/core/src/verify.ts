@@ -183,7 +183,7 @@ export function createVerifier<R extends RequestLike = RequestLike>(
     }
     const kid = parts.header.kid;
     if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0)) {
-      throw new InvalidTokenError('ERR_HEADER_INVALID', 'the "kid" header must be a string', {
+      throw new InvalidTokenError('ERR_HEADER_INVALID', 'the kid header must be a string', {
         realm,
       });
     }

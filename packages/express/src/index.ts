@@ -1,0 +1,199 @@
+import {
+  createVerifier,
+  claimCheck as coreClaimCheck,
+  claimEquals as coreClaimEquals,
+  claimIncludes as coreClaimIncludes,
+  isJwksAuthError,
+  requiredScopes as coreRequiredScopes,
+} from '@jwks-auth/core';
+import type {
+  AuthCheck,
+  JWTPayload,
+  RequiredScopesOptions,
+  Verifier,
+  VerifyResult,
+} from '@jwks-auth/core';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { AuthenticatedRequest, JwksAuthOptions } from './types.js';
+
+export type { AuthenticatedRequest, JwksAuthOptions };
+export {
+  createVerifier,
+  grantedScopes,
+  bearerChallenge,
+  isJwksAuthError,
+  JwksAuthError,
+  UnauthorizedError,
+  InvalidRequestError,
+  InvalidTokenError,
+  InsufficientScopeError,
+  KeySetUnavailableError,
+  SUPPORTED_ALGORITHMS,
+} from '@jwks-auth/core';
+export type {
+  Algorithm,
+  AuthCheck,
+  BearerErrorName,
+  CacheOptions,
+  FetchReason,
+  IssuerConfig,
+  JwksAuthErrorCode,
+  JwksAuthEvent,
+  JwksOptions,
+  JWTPayload,
+  MaybePromise,
+  ProtectedHeaderParameters,
+  RequestLike,
+  RequiredScopesOptions,
+  ResolvedOptions,
+  Verifier,
+  VerifierOptions,
+  VerifyResult,
+} from '@jwks-auth/core';
+
+/** The middleware returned by {@link jwksAuth}, with its verifier for `warmup()` and `close()`. */
+export type JwksAuthMiddleware = RequestHandler & { readonly verifier: Verifier<Request> };
+
+// Realm of the jwksAuth() instance that saw the request, read by the route
+// helpers so their 401/403 challenges name the same realm.
+const REALM: unique symbol = Symbol('jwks-auth.realm');
+type WithRealm = { [REALM]?: string };
+
+function isPreflight(req: Request): boolean {
+  return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+}
+
+/**
+ * Express middleware that authenticates the bearer token of every request and
+ * sets `req.auth`. Failures go to `next(err)` as a `JwksAuthError` whose
+ * `status` and `headers` (`WWW-Authenticate`, `Retry-After`) Express renders
+ * as they are. Options are validated here: a mistake throws a `TypeError` now.
+ *
+ * @example
+ * app.use(jwksAuth({ issuer: 'https://id.example.com/', audience: 'https://api.example.com' }));
+ * app.get('/me', (req, res) => res.json({ sub: req.auth?.payload.sub }));
+ */
+export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
+  const verifier = createVerifier<Request>(options);
+  const { realm } = verifier.options;
+
+  function authenticate(req: Request, _res: Response, next: NextFunction): void {
+    // CORS preflights carry no credentials (Fetch standard); let them through.
+    if (isPreflight(req)) return next();
+    (req as Request & WithRealm)[REALM] = realm;
+    let outcome: VerifyResult | undefined | Promise<VerifyResult | undefined>;
+    try {
+      outcome = verifier.handle(req, req);
+    } catch (error) {
+      return next(error);
+    }
+    if (outcome instanceof Promise) {
+      outcome.then((auth) => {
+        if (auth !== undefined) req.auth = auth;
+        next();
+      }, next);
+      return;
+    }
+    // Cache hit: answered synchronously, no promise on this path.
+    if (outcome !== undefined) req.auth = outcome;
+    next();
+  }
+
+  return Object.assign(authenticate, { verifier });
+}
+
+function guard(check: AuthCheck): RequestHandler {
+  return function jwksAuthGuard(req, _res, next) {
+    try {
+      check(req.auth, (req as Request & WithRealm)[REALM]);
+    } catch (error) {
+      return next(error);
+    }
+    next();
+  };
+}
+
+/**
+ * Route middleware requiring scopes (all, or any one with `{ any: true }`) in
+ * `scope`, `scp` or `permissions`. Fails with 403 `insufficient_scope`.
+ *
+ * @example
+ * app.post('/messages', requiredScopes('write:messages'), handler);
+ */
+export function requiredScopes(
+  scopes: string | readonly string[],
+  options?: RequiredScopesOptions,
+): RequestHandler {
+  return guard(coreRequiredScopes(scopes, options));
+}
+
+/**
+ * Route middleware requiring a claim to equal a value. Fails with 403.
+ *
+ * @example
+ * app.get('/acme', claimEquals('org_id', 'acme'), handler);
+ */
+export function claimEquals(
+  claim: string,
+  value: string | number | boolean | null,
+): RequestHandler {
+  return guard(coreClaimEquals(claim, value));
+}
+
+/**
+ * Route middleware requiring a claim (array or space-separated string) to include every value. Fails with 403.
+ *
+ * @example
+ * app.delete('/users/:id', claimIncludes('roles', 'admin'), handler);
+ */
+export function claimIncludes(
+  claim: string,
+  ...values: Array<string | number | boolean>
+): RequestHandler {
+  return guard(coreClaimIncludes(claim, ...values));
+}
+
+/**
+ * Route middleware running a predicate over the verified claims; `description`
+ * becomes the 403 `error_description`.
+ *
+ * @example
+ * app.get('/inbox', claimCheck((p) => p.email_verified === true, 'email must be verified'), handler);
+ */
+export function claimCheck(
+  check: (payload: Readonly<JWTPayload>) => boolean,
+  description: string,
+): RequestHandler {
+  return guard(coreClaimCheck(check, description));
+}
+
+/** JSON body written by {@link jwksAuthErrorHandler}. */
+export interface JwksAuthErrorBody {
+  /** RFC 6750 error; `unauthorized` when no token was sent, `temporarily_unavailable` for 503. */
+  error: string;
+  /** Human-readable reason; never contains the token. */
+  error_description: string;
+}
+
+/**
+ * Optional error middleware answering `JwksAuthError`s with an RFC 6750 JSON
+ * body, plus their status and headers. Other errors go to `next(err)`.
+ *
+ * @example
+ * app.use(jwksAuthErrorHandler());
+ */
+export function jwksAuthErrorHandler(): ErrorRequestHandler {
+  return function renderJwksAuthError(err, _req, res, next) {
+    if (!isJwksAuthError(err) || res.headersSent) return next(err);
+    const body: JwksAuthErrorBody =
+      err.error !== undefined
+        ? { error: err.error, error_description: err.error_description ?? err.message }
+        : err.status === 401
+          ? { error: 'unauthorized', error_description: err.message }
+          : {
+              error: 'temporarily_unavailable',
+              error_description: 'authentication is temporarily unavailable',
+            };
+    res.status(err.status).set(err.headers).json(body);
+  };
+}

@@ -1,0 +1,282 @@
+import { STATUS_CODES } from 'node:http';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTestIssuer } from '@jwks-auth/testing';
+import type { TestIssuer } from '@jwks-auth/testing';
+import Koa from 'koa';
+import type { Context, Middleware, Next } from 'koa';
+import request from 'supertest';
+import {
+  AUDIENCE,
+  EXPECTED_SUB,
+  HTTP_CASES,
+  REQUIRED_CLAIM,
+  REQUIRED_SCOPE,
+  ROUTES,
+  baseOptions,
+  expectAuthHeaders,
+  expectMessage,
+} from '../../../test/http-cases.js';
+import {
+  JwksAuthError,
+  claimCheck,
+  claimEquals,
+  claimIncludes,
+  isJwksAuthError,
+  jwksAuth,
+  requiredScopes,
+} from '../src/index.js';
+import type { JwksAuthOptions, Verifier } from '../src/index.js';
+
+let issuer: TestIssuer;
+const verifiers: Verifier[] = [];
+
+beforeAll(async () => {
+  issuer = await createTestIssuer();
+});
+afterEach(() => {
+  for (const verifier of verifiers.splice(0)) verifier.close();
+});
+afterAll(() => issuer.close());
+
+const reply: Middleware = (ctx) => {
+  ctx.body = { auth: ctx.state.auth ?? null };
+};
+
+/** A tiny router: runs `chain` then `reply` for GET and OPTIONS on `path`. */
+function route(path: string, ...chain: Middleware[]): Middleware {
+  const all = [...chain, reply];
+  return (ctx, next) => {
+    if (ctx.path !== path) return next();
+    const run = (i: number): Promise<unknown> =>
+      Promise.resolve(all[i]!(ctx, () => (i + 1 < all.length ? run(i + 1) : Promise.resolve())));
+    return run(0);
+  };
+}
+
+function buildApp(options: JwksAuthOptions, ...extra: Middleware[]): Koa {
+  const app = new Koa();
+  // Koa logs 5xx errors to stderr unless silent.
+  app.silent = true;
+  const auth = jwksAuth(options);
+  verifiers.push(auth.verifier);
+  app.use(auth);
+  for (const middleware of extra) app.use(middleware);
+  app.use(route(ROUTES.protected));
+  app.use(route(ROUTES.scoped, requiredScopes(REQUIRED_SCOPE)));
+  app.use(route(ROUTES.claim, claimEquals(REQUIRED_CLAIM.name, REQUIRED_CLAIM.value)));
+  return app;
+}
+
+const bearer = async (claims: Record<string, unknown> = {}) =>
+  `Bearer ${await issuer.sign(claims)}`;
+
+describe("HTTP contract, rendered by Koa's ctx.onerror", () => {
+  it.each(HTTP_CASES)('$name → $status', async (c) => {
+    const prepared = await c.prepare(issuer);
+    try {
+      const app = buildApp({ ...baseOptions(issuer), ...prepared.options });
+      const res = await request(app.callback())
+        .get(prepared.request.path)
+        .set(prepared.request.headers);
+      expectAuthHeaders(c, res);
+      if (c.status === 200) {
+        expect(res.body.auth.payload).toMatchObject({ sub: EXPECTED_SUB, aud: AUDIENCE });
+      } else {
+        expect(res.type).toBe('text/plain');
+        // Koa shows the message of exposed (4xx) errors and only the status text of 5xx.
+        if (c.status < 500) expectMessage(c, res.text);
+        else expect(res.text).toBe(STATUS_CODES[c.status]);
+      }
+    } finally {
+      await prepared.cleanup?.();
+    }
+  });
+});
+
+describe('jwksAuth()', () => {
+  it('validates options when the app is built', () => {
+    expect(() => jwksAuth({ issuer: 'not a url', audience: null })).toThrow(
+      new TypeError('"issuer" option must be an absolute URL'),
+    );
+    expect(() => jwksAuth({ issuer: issuer.issuer } as unknown as JwksAuthOptions)).toThrow(
+      /"audience" option is required/,
+    );
+  });
+
+  it('returns next() itself for a cached token, with no extra promise', async () => {
+    const auth = jwksAuth(baseOptions(issuer));
+    verifiers.push(auth.verifier);
+    const headers = { authorization: await bearer() };
+    const fakeCtx = () => ({ method: 'GET', headers, request: { headers }, state: {} }) as Context;
+    const sentinel = Promise.resolve('next');
+    const next: Next = () => sentinel;
+
+    const first = fakeCtx();
+    await auth(first, next);
+    expect(first.state.auth?.payload.sub).toBe(EXPECTED_SUB);
+
+    const second = fakeCtx();
+    expect(auth(second, next)).toBe(sentinel);
+    expect(second.state.auth).toBe(first.state.auth);
+  });
+
+  it('makes auth optional with credentialsRequired: false', async () => {
+    const app = buildApp({ ...baseOptions(issuer), credentialsRequired: false }, (ctx, next) => {
+      if (ctx.path !== '/has-auth') return next();
+      ctx.body = { has: 'auth' in ctx.state };
+    });
+    const none = await request(app.callback()).get('/has-auth');
+    expect(none.status).toBe(200);
+    expect(none.body).toEqual({ has: false });
+
+    const bad = await request(app.callback())
+      .get(ROUTES.protected)
+      .set('authorization', await bearer({ exp: Math.floor(Date.now() / 1000) - 60 }));
+    expect(bad.status).toBe(401);
+    expect(bad.headers['www-authenticate']).toBe(
+      'Bearer realm="api", error="invalid_token", error_description="the token has expired"',
+    );
+
+    const ok = await request(app.callback())
+      .get(ROUTES.protected)
+      .set('authorization', await bearer());
+    expect(ok.status).toBe(200);
+    expect(ok.body.auth.payload.sub).toBe(EXPECTED_SUB);
+
+    const scoped = await request(app.callback()).get(ROUTES.scoped);
+    expect(scoped.status).toBe(401);
+    expect(scoped.headers['www-authenticate']).toBe('Bearer realm="api"');
+  });
+
+  it('gives route helpers the realm of the jwksAuth() that ran', async () => {
+    const app = buildApp({ ...baseOptions(issuer), realm: 'orders', credentialsRequired: false });
+    const none = await request(app.callback()).get(ROUTES.scoped);
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="orders"');
+    const res = await request(app.callback())
+      .get(ROUTES.scoped)
+      .set('authorization', await bearer());
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="orders", error="insufficient_scope", error_description="the token lacks a required scope", scope="write:messages"',
+    );
+  });
+
+  it('lets CORS preflights through untouched', async () => {
+    const app = buildApp(baseOptions(issuer), (ctx, next) => {
+      if (ctx.method !== 'OPTIONS') return next();
+      ctx.body = { auth: ctx.state.auth ?? null };
+    });
+    const preflight = await request(app.callback())
+      .options(ROUTES.protected)
+      .set('origin', 'https://app.example.test')
+      .set('access-control-request-method', 'GET');
+    expect(preflight.status).toBe(200);
+    expect(preflight.body).toEqual({ auth: null });
+
+    const plain = await request(app.callback()).options(ROUTES.protected);
+    expect(plain.status).toBe(401);
+  });
+
+  it('hands ctx to getToken (cookie example)', async () => {
+    const seen: Context[] = [];
+    const app = buildApp({
+      ...baseOptions(issuer),
+      getToken: (ctx) => {
+        seen.push(ctx);
+        return ctx.cookies.get('access_token');
+      },
+    });
+    const token = await issuer.sign();
+    const res = await request(app.callback())
+      .get(ROUTES.protected)
+      .set('cookie', `access_token=${token}`);
+    expect(res.status).toBe(200);
+    expect(res.body.auth.token).toBe(token);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.state).toBeDefined();
+    expect(seen[0]?.request).toBeDefined();
+
+    const none = await request(app.callback()).get(ROUTES.protected);
+    expect(none.status).toBe(401);
+  });
+
+  it('throws errors an upstream middleware can catch and render', async () => {
+    const app = new Koa();
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (error) {
+        if (!isJwksAuthError(error)) throw error;
+        ctx.status = error.status;
+        ctx.set(error.headers);
+        ctx.body = { error: error.error ?? 'unauthorized', code: error.code };
+      }
+    });
+    const auth = jwksAuth(baseOptions(issuer));
+    verifiers.push(auth.verifier);
+    app.use(auth);
+    app.use(reply);
+    const res = await request(app.callback()).get('/').set('authorization', 'Bearer not-a-jwt');
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'invalid_token', code: 'ERR_TOKEN_MALFORMED' });
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="api", error="invalid_token", error_description="the token is not a JWT"',
+    );
+  });
+});
+
+describe('route helpers', () => {
+  function helperApp(...guards: Middleware[]): Koa {
+    return buildApp(baseOptions(issuer), route('/guarded', ...guards));
+  }
+  const call = async (app: Koa, claims: Record<string, unknown>) =>
+    request(app.callback())
+      .get('/guarded')
+      .set('authorization', await bearer(claims));
+
+  it('requiredScopes: all, or any with { any: true }', async () => {
+    const all = helperApp(requiredScopes(['read:messages', 'write:messages']));
+    expect((await call(all, { scope: 'read:messages write:messages' })).status).toBe(200);
+    const denied = await call(all, { scope: 'read:messages' });
+    expect(denied.status).toBe(403);
+    expect(denied.text).toBe('the token lacks a required scope');
+    const any = helperApp(requiredScopes('admin write:messages', { any: true }));
+    expect((await call(any, { scope: undefined, scp: ['write:messages'] })).status).toBe(200);
+    expect((await call(any, {})).status).toBe(403);
+  });
+
+  it('claimIncludes and claimCheck', async () => {
+    const roles = helperApp(claimIncludes('roles', 'admin'));
+    expect((await call(roles, { roles: ['admin'] })).status).toBe(200);
+    expect((await call(roles, { roles: ['ops'] })).status).toBe(403);
+
+    const verified = helperApp(claimCheck((p) => p.email_verified === true, 'email not verified'));
+    expect((await call(verified, { email_verified: true })).status).toBe(200);
+    const unverified = await call(verified, {});
+    expect(unverified.status).toBe(403);
+    expect(unverified.headers['www-authenticate']).toBe(
+      'Bearer realm="api", error="insufficient_scope", error_description="email not verified"',
+    );
+  });
+
+  it('answer 401 without jwksAuth() in front', async () => {
+    const app = new Koa();
+    app.use(route('/guarded', requiredScopes('read:messages')));
+    const res = await request(app.callback()).get('/guarded');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+  });
+
+  it('validate their arguments when the route is declared', () => {
+    expect(() => requiredScopes([])).toThrow(TypeError);
+    expect(() => claimEquals('', 1)).toThrow(TypeError);
+    expect(() => claimIncludes('roles')).toThrow(TypeError);
+    expect(() => claimCheck(() => true, '')).toThrow(TypeError);
+  });
+});
+
+describe('re-exports', () => {
+  it('exposes the core errors so users install one package', () => {
+    expect(isJwksAuthError(new JwksAuthError('ERR_NO_TOKEN', 401, undefined, 'x'))).toBe(true);
+  });
+});
