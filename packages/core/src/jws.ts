@@ -5,13 +5,30 @@ import type { Algorithm } from './options.js';
 
 type Check = (data: Buffer, key: KeyObject, signature: Buffer) => boolean;
 
+const modulusBytes = new WeakMap<KeyObject, number>();
+
+/**
+ * OpenSSL left-pads a short RSA signature; WebCrypto (and so jose) refuses
+ * it. Requiring the exact modulus length keeps one byte string per signature.
+ */
+export function rsaLengthOk(key: KeyObject, signature: Buffer): boolean {
+  let bytes = modulusBytes.get(key);
+  if (bytes === undefined) {
+    bytes = ((key.asymmetricKeyDetails?.modulusLength ?? 0) + 7) >> 3;
+    modulusBytes.set(key, bytes);
+  }
+  return signature.length === bytes;
+}
+
 function rsa(hash: string): Check {
   return (data, key, signature) =>
+    rsaLengthOk(key, signature) &&
     cryptoVerify(hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
 }
 
 function pss(hash: string, saltLength: number): Check {
   return (data, key, signature) =>
+    rsaLengthOk(key, signature) &&
     cryptoVerify(
       hash,
       data,

@@ -20,7 +20,7 @@ import { decodeSegment, mapJoseError, parseCompact } from './token.js';
 import type { CompactParts } from './token.js';
 import { validateClaims } from './claims.js';
 import type { ClaimRules } from './claims.js';
-import { checkCritical, verifySignature } from './jws.js';
+import { checkCritical, rsaLengthOk, verifySignature } from './jws.js';
 import type { MaybePromise, VerifyResult } from './types.js';
 
 /** A configured verifier. Create one per app (or per middleware) and reuse it. */
@@ -263,6 +263,23 @@ export function createVerifier<R extends RequestLike = RequestLike>(
           realm,
           cause: error,
         });
+        continue;
+      }
+      // WebCrypto on OpenSSL also left-pads short RSA signatures: hold jose to
+      // the exact length as well, so both engines keep one encoding per signature.
+      const keyObject = key.keyObject();
+      if (
+        (alg.startsWith('RS') || alg.startsWith('PS')) &&
+        (keyObject === null ||
+          !rsaLengthOk(keyObject, Buffer.from(token.slice(parts.lastDot + 1), 'base64url')))
+      ) {
+        lastError = new InvalidTokenError(
+          'ERR_SIGNATURE_INVALID',
+          'the token signature is invalid',
+          {
+            realm,
+          },
+        );
         continue;
       }
       let verified;
