@@ -1,0 +1,54 @@
+// Shared plumbing for the benchmark apps. Each app reads its configuration
+// from the environment, listens on 127.0.0.1:$PORT (0 = any) and prints
+// {"port":N} as one JSON line on stdout once it accepts connections.
+// The app exits when its stdin closes, so it never outlives the runner.
+
+export const config = {
+  port: Number(process.env.PORT ?? 0),
+  host: '127.0.0.1',
+  issuer: process.env.ISSUER ?? '',
+  jwksUri: process.env.JWKS_URI ?? '',
+  audience: process.env.AUDIENCE ?? 'https://api.example.test',
+  algorithms: (process.env.ALGORITHMS ?? 'RS256,ES256').split(',').filter(Boolean),
+};
+
+/** Fails fast when an auth app is started without its key-set configuration. */
+export function requireAuthConfig() {
+  if (!config.issuer || !config.jwksUri) {
+    console.error('ISSUER and JWKS_URI must be set');
+    process.exit(2);
+  }
+  return config;
+}
+
+/** Body of GET /hello: {"ok":true}, plus the subject when the request is authenticated. */
+export function helloBody(sub) {
+  return sub === undefined ? { ok: true } : { ok: true, sub };
+}
+
+/** Prints the bound port and ties the process lifetime to stdin. */
+export function announce(port) {
+  process.stdout.write(`${JSON.stringify({ port })}\n`);
+  process.stdin.on('data', () => {});
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('error', () => process.exit(0));
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+/** node:http server helper for Express and Koa: listen and announce. */
+export function listenAndAnnounce(server) {
+  server.listen(config.port, config.host, () => announce(server.address().port));
+  server.on('error', (error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
+
+/** Express error handler shared by every Express app (errors carry status or statusCode). */
+export function expressErrorHandler(err, _req, res, _next) {
+  const status = Number(err?.status ?? err?.statusCode ?? 500);
+  if (res.headersSent) return;
+  // jwks-auth errors carry their WWW-Authenticate / Retry-After headers.
+  if (err?.headers && typeof err.headers === 'object') res.set(err.headers);
+  res.status(status).json({ ok: false, error: err?.code ?? err?.name });
+}

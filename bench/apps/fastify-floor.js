@@ -1,0 +1,10 @@
+// Fastify + one crypto.verify per request: the measured cold floor (see _floor.js). Not an auth library.
+import { signatureValid } from './_floor.js';
+import { startFastify } from './_fastify.js';
+
+await startFastify(async (app) => {
+  app.addHook('onRequest', (request, reply, done) => {
+    if (signatureValid(request.headers.authorization)) return done();
+    reply.code(401).send({ ok: false });
+  });
+});

@@ -1,0 +1,9 @@
+// Koa + one crypto.verify per request: the measured cold floor (see _floor.js). Not an auth library.
+import { signatureValid } from './_floor.js';
+import { startKoa } from './_koa.js';
+
+startKoa((ctx, next) => {
+  if (signatureValid(ctx.headers.authorization)) return next();
+  ctx.status = 401;
+  ctx.body = { ok: false };
+});

@@ -1,0 +1,936 @@
+#!/usr/bin/env node
+// jwks-auth benchmark runner. See bench/README.md.
+//
+//   node bench/run.js                 full run (< 10 min), writes docs/benchmarks.{md,svg}
+//   node bench/run.js --quick         ~1 min smoke run, writes bench/results/ only
+//   node bench/run.js --only=express,fastify --scenario=hot,storm
+//   node bench/run.js --report=bench/results/<file>.json   re-render a saved run
+//
+// Every app runs in its own process pinned to CPU 0 (taskset), the load
+// generator (wrk, else autocannon) on CPU 1. The key set is served by a
+// createTestIssuer() running in this process; every app points at its URL.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { createTestIssuer } from '@jwks-auth/testing';
+import { FRAMEWORKS, packageBuilt, startApp } from './lib/apps.js';
+import { detectTool, runLoad } from './lib/load.js';
+import { machineInfo, startNoiseSample } from './lib/machine.js';
+import { canPin, killAll, runTracked, sleep } from './lib/proc.js';
+import { renderMarkdown, renderSvg } from './lib/report.js';
+import { summarizeRuns } from './lib/stats.js';
+import {
+  fingerprint,
+  mintParallel,
+  mintTokens,
+  signingKey,
+  tamper,
+  writeTokenFile,
+} from './lib/tokens.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BENCH = fileURLToPath(new URL('.', import.meta.url));
+const RESULTS = `${BENCH}results/`;
+const WORK = `${RESULTS}work/`;
+const APP_CPU = 0;
+const LOAD_CPU = 1;
+const AUDIENCE = 'https://api.example.test';
+const ALGS = ['RS256', 'ES256'];
+const ALL_SCENARIOS = ['hot-RS256', 'hot-ES256', 'cold-RS256', 'cold-ES256'];
+const PHASES = ['http', 'storm', 'micro', 'memory'];
+
+const MODES = {
+  full: {
+    warmupFirst: 2, // s, first scenario of each app (JIT warm-up)
+    warmup: 1, // s, before every other scenario
+    runs: 3,
+    duration: 2, // s per run (3 interleaved rounds; see README for the time budget)
+    connections: 50,
+    hotTokens: 100,
+    floorApps: true, // measure "bare + crypto.verify" apps in cold scenarios
+    coldPool: { RS256: 60_000, ES256: 100_000 },
+    scenarios: ALL_SCENARIOS,
+    storm: { connections: 500, warmup: 1, steady: 2, storm: 2, apps: 'all' },
+    micro: { warmupMs: 250, sampleMs: 300, samples: 3, coldTokens: 20_000 },
+    memoryTokens: 1_000_000,
+    memoryMaxSeconds: 150, // stops early (and the report says so) on a machine too busy for the budget
+  },
+  quick: {
+    warmupFirst: 1,
+    warmup: 0,
+    runs: 1,
+    duration: 1,
+    connections: 50,
+    hotTokens: 100,
+    floorApps: false, // keeps the smoke run near one minute
+    coldPool: { RS256: 3_000, ES256: 20_000 },
+    scenarios: ['hot-RS256', 'cold-ES256'],
+    storm: { connections: 500, warmup: 0, steady: 1, storm: 1, apps: 'jwks-auth' },
+    micro: { warmupMs: 40, sampleMs: 120, samples: 1, coldTokens: 3_000 },
+    memoryTokens: 20_000,
+    memoryMaxSeconds: 30,
+  },
+};
+
+// ---------------------------------------------------------------- CLI
+
+function parseArgs(argv) {
+  const args = {
+    quick: false,
+    only: undefined,
+    scenario: undefined,
+    keepGoing: false,
+    docs: undefined,
+  };
+  for (const arg of argv) {
+    const [flag, value] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
+    const list = () =>
+      (value ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    switch (flag) {
+      case '--quick':
+        args.quick = true;
+        break;
+      case '--only':
+        args.only = list();
+        break;
+      case '--scenario':
+        args.scenario = list();
+        break;
+      case '--runs':
+        args.runs = Number(value);
+        break;
+      case '--duration':
+        args.duration = Number(value);
+        break;
+      case '--warmup':
+        args.warmup = Number(value);
+        break;
+      case '--connections':
+        args.connections = Number(value);
+        break;
+      case '--memory-tokens':
+        args.memoryTokens = Number(value);
+        break;
+      case '--tool':
+        args.tool = value;
+        break;
+      case '--no-install':
+        args.noInstall = true;
+        break;
+      case '--keep-going':
+        args.keepGoing = true;
+        break;
+      case '--no-floor-apps':
+        args.noFloorApps = true;
+        break;
+      case '--docs':
+        args.docs = true;
+        break;
+      case '--no-docs':
+        args.docs = false;
+        break;
+      case '--report':
+        args.report = value;
+        break;
+      case '--help':
+      case '-h':
+        args.help = true;
+        break;
+      default:
+        throw new Error(`unknown option ${arg} (see --help)`);
+    }
+  }
+  return args;
+}
+
+const HELP = `Usage: node bench/run.js [options]
+  --quick                 ~1 minute smoke run (1 x 1 s runs, fewer scenarios, 20k-token memory test)
+  --only=express,koa      frameworks to benchmark over HTTP (default: express,fastify,koa)
+  --scenario=LIST         any of: hot, cold, hot-RS256, hot-ES256, cold-RS256, cold-ES256,
+                          storm, micro, memory, http (default: everything)
+  --runs=N --duration=S --warmup=S --connections=N   override the mode's load settings
+  --memory-tokens=N       tokens pushed through the verifier in the memory test
+  --tool=wrk|autocannon   load generator (default wrk; installed with apt-get if missing)
+  --no-install            never try to install wrk
+  --keep-going            record a failed pre-flight and continue instead of aborting
+  --no-floor-apps         skip the "bare + crypto.verify" reference apps in cold scenarios
+  --docs / --no-docs      write docs/benchmarks.{md,svg} (default: only for a full, unfiltered run)
+  --report=FILE.json      only re-render the report from a saved results file`;
+
+/** Resolves --scenario into the HTTP scenarios and the other phases to run. */
+function selectScenarios(mode, requested) {
+  if (!requested || requested.length === 0)
+    return { http: mode.scenarios, phases: new Set(PHASES) };
+  const http = new Set();
+  const phases = new Set();
+  for (const item of requested) {
+    if (item === 'http') mode.scenarios.forEach((s) => http.add(s));
+    else if (item === 'hot' || item === 'cold')
+      ALL_SCENARIOS.filter((s) => s.startsWith(`${item}-`)).forEach((s) => http.add(s));
+    else if (ALL_SCENARIOS.includes(item)) http.add(item);
+    else if (PHASES.includes(item)) phases.add(item);
+    else throw new Error(`unknown scenario ${item}`);
+  }
+  if (http.size > 0) phases.add('http');
+  return { http: ALL_SCENARIOS.filter((s) => http.has(s)), phases };
+}
+
+// ---------------------------------------------------------------- helpers
+
+const t0 = Date.now();
+const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0).padStart(3)}s`;
+const log = (...parts) => console.log(`[${elapsed()}]`, ...parts);
+const fmt = (n, d = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+    : '–';
+
+async function expectStatus(url, token, expected, what) {
+  const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  let res;
+  let body = '';
+  try {
+    res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+    body = await res.text();
+  } catch (error) {
+    throw new Error(`pre-flight ${what}: request failed: ${error.message}`);
+  }
+  if (res.status !== expected) {
+    throw new Error(
+      `pre-flight ${what}: expected ${expected}, got ${res.status} ${body.slice(0, 300)}`,
+    );
+  }
+  if (expected === 200) {
+    let json;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      throw new Error(`pre-flight ${what}: body is not JSON: ${body.slice(0, 200)}`);
+    }
+    if (json.ok !== true) throw new Error(`pre-flight ${what}: body ${body.slice(0, 200)}`);
+    return json;
+  }
+  return undefined;
+}
+
+/** The unverified payload of a token (to know which subject the app must echo). */
+const payloadOf = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+
+/**
+ * 200 (echoing the token's subject) for a valid token of each alg; 401 for a
+ * tampered signature, a wrong audience, a wrong issuer, an expired token, a
+ * malformed token and no token. So every app really checks what it claims to.
+ */
+async function preflight(app, kind, validByAlg, badTokens = {}) {
+  const url = `http://127.0.0.1:${app.port}/hello`;
+  if (kind === 'bare') {
+    await expectStatus(url, undefined, 200, `${app.id} without token`);
+    return { checks: 1 };
+  }
+  if (kind === 'floor') {
+    // Signature only, by design: no claim checks.
+    for (const [alg, token] of Object.entries(validByAlg)) {
+      await expectStatus(url, token, 200, `${app.id} valid ${alg} token`);
+      await expectStatus(url, tamper(token), 401, `${app.id} tampered ${alg} signature`);
+    }
+    await expectStatus(url, undefined, 401, `${app.id} without token`);
+    return { checks: Object.keys(validByAlg).length * 2 + 1 };
+  }
+  let checks = 0;
+  const subjects = {};
+  for (const [alg, token] of Object.entries(validByAlg)) {
+    const body = await expectStatus(url, token, 200, `${app.id} valid ${alg} token`);
+    const expected = payloadOf(token).sub;
+    if (body.sub !== expected) {
+      throw new Error(
+        `pre-flight ${app.id} valid ${alg} token: expected "sub":"${expected}" in the body, got ${JSON.stringify(body)}`,
+      );
+    }
+    subjects[alg] = body.sub;
+    await expectStatus(url, tamper(token), 401, `${app.id} tampered ${alg} signature`);
+    checks += 2;
+  }
+  for (const [what, token] of Object.entries(badTokens)) {
+    await expectStatus(url, token, 401, `${app.id} ${what}`);
+    checks += 1;
+  }
+  await expectStatus(url, undefined, 401, `${app.id} without token`);
+  await expectStatus(url, 'not-a-jwt', 401, `${app.id} malformed token`);
+  return { checks: checks + 2, subjects };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(HELP);
+    return;
+  }
+  if (args.report) {
+    const results = JSON.parse(await readFile(args.report, 'utf8'));
+    await writeReports(results, args.docs ?? false);
+    return;
+  }
+
+  const modeName = args.quick ? 'quick' : 'full';
+  const mode = structuredClone(MODES[modeName]);
+  for (const key of ['runs', 'duration', 'warmup', 'connections', 'memoryTokens']) {
+    if (args[key] !== undefined) {
+      if (!Number.isFinite(args[key]) || args[key] < 0)
+        throw new Error(`--${key} must be a number`);
+      mode[key] = args[key];
+    }
+  }
+  if (args.warmup !== undefined) mode.warmupFirst = Math.max(args.warmup, 1);
+  if (args.noFloorApps) mode.floorApps = false;
+  const frameworks = args.only ?? Object.keys(FRAMEWORKS);
+  for (const f of frameworks)
+    if (!FRAMEWORKS[f]) throw new Error(`unknown framework ${f} (express, fastify, koa)`);
+  const selection = selectScenarios(mode, args.scenario);
+  const filtered =
+    args.only !== undefined ||
+    args.scenario !== undefined ||
+    args.runs !== undefined ||
+    args.duration !== undefined;
+  const writeDocs = args.docs ?? (modeName === 'full' && !filtered);
+
+  if (!packageBuilt('@jwks-auth/core') || !packageBuilt('@jwks-auth/testing')) {
+    throw new Error(
+      '@jwks-auth/core and @jwks-auth/testing must be built first: run `pnpm build` (or use `pnpm bench`)',
+    );
+  }
+  const tool = detectTool({ prefer: args.tool ?? 'wrk', install: !args.noInstall, log });
+  const pinned = canPin();
+  const machine = machineInfo(tool, pinned);
+  log(
+    `jwks-auth bench, ${modeName} mode: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.tool}`,
+  );
+  if (!pinned) log('WARNING: taskset unavailable or < 2 CPUs: processes are NOT pinned');
+  if (machine.loadavgAtStart[0] > 0.5)
+    log(
+      `note: load average ${machine.loadavgAtStart.join(' ')}: the machine is not idle, expect noise`,
+    );
+
+  // Which apps exist: jwks-auth adapters may not be built yet.
+  const plan = [];
+  const unavailable = [];
+  for (const framework of frameworks) {
+    for (const app of FRAMEWORKS[framework]) {
+      if (
+        app.kind === 'floor' &&
+        (!mode.floorApps || !selection.http.some((x) => x.startsWith('cold-')))
+      )
+        continue;
+      if (app.package && !packageBuilt(app.package)) {
+        unavailable.push({ ...app, framework, reason: `${app.package} is not built` });
+        continue;
+      }
+      plan.push({ ...app, framework });
+    }
+  }
+  for (const u of unavailable) log(`skipping ${u.id}: ${u.reason}`);
+
+  const results = {
+    version: 1,
+    mode: modeName,
+    argv: process.argv.slice(2),
+    machine,
+    config: {
+      ...mode,
+      scenarios: selection.http,
+      phases: [...selection.phases],
+      frameworks,
+      appCpu: APP_CPU,
+      loadCpu: LOAD_CPU,
+      audience: AUDIENCE,
+    },
+    apps: Object.fromEntries(
+      [...plan, ...unavailable].map((a) => [
+        a.id,
+        {
+          framework: a.framework,
+          kind: a.kind,
+          label: a.label,
+          available: !a.reason,
+          reason: a.reason,
+        },
+      ]),
+    ),
+    tokens: {},
+    http: [],
+    storm: [],
+    micro: undefined,
+    memory: undefined,
+    notes: [],
+    timings: {},
+  };
+  const mark = (phase, since) =>
+    (results.timings[phase] = Math.round((Date.now() - since) / 100) / 10);
+
+  await rm(WORK, { recursive: true, force: true });
+  await mkdir(WORK, { recursive: true });
+  const issuers = [];
+  const stormApps = [];
+  try {
+    // ------------------------------------------------ key set + tokens
+    let since = Date.now();
+    const issuer = await createTestIssuer({ algorithms: ALGS });
+    issuers.push(issuer);
+    const keys = Object.fromEntries(
+      ALGS.map((alg) => [alg, signingKey(issuer.keys.find((k) => k.alg === alg))]),
+    );
+    const hot = {};
+    const cold = {};
+    const httpCold = new Set(
+      selection.http.filter((s) => s.startsWith('cold-')).map((s) => s.split('-')[1]),
+    );
+    const needCold = new Set(httpCold);
+    // The micro-benchmark (or, without it, the floor measurement) needs cold tokens of every alg.
+    if (selection.phases.has('micro') || needCold.size > 0) ALGS.forEach((a) => needCold.add(a));
+    for (const alg of ALGS) {
+      const tokens = mintTokens({
+        key: keys[alg],
+        issuer: issuer.issuer,
+        audience: AUDIENCE,
+        count: mode.hotTokens,
+        prefix: `hot-${alg}`,
+      });
+      hot[alg] = {
+        file: await writeTokenFile(`${WORK}hot-${alg}.txt`, tokens),
+        count: tokens.length,
+        first: tokens[0],
+        fingerprint: fingerprint(tokens),
+      };
+    }
+    for (const alg of ALGS) {
+      if (!needCold.has(alg)) continue;
+      const count = Math.max(httpCold.has(alg) ? mode.coldPool[alg] : 0, mode.micro.coldTokens);
+      const start = Date.now();
+      const tokens = await mintParallel({
+        key: keys[alg],
+        issuer: issuer.issuer,
+        audience: AUDIENCE,
+        count,
+        prefix: `cold-${alg}`,
+      });
+      cold[alg] = {
+        file: await writeTokenFile(`${WORK}cold-${alg}.txt`, tokens),
+        count: tokens.length,
+        signMs: Date.now() - start,
+        fingerprint: fingerprint(tokens),
+      };
+      log(
+        `signed ${fmt(count)} distinct ${alg} tokens in ${fmt((Date.now() - start) / 1000, 1)} s`,
+      );
+    }
+    results.tokens = {
+      claims: 'iss, sub, aud, client_id, scope, iat, exp (+1 h), jti; header alg, kid, typ at+jwt',
+      hot: Object.fromEntries(
+        Object.entries(hot).map(([a, v]) => [a, { count: v.count, fingerprint: v.fingerprint }]),
+      ),
+      cold: Object.fromEntries(
+        Object.entries(cold).map(([a, v]) => [
+          a,
+          { count: v.count, signMs: v.signMs, fingerprint: v.fingerprint },
+        ]),
+      ),
+    };
+    mark('tokens', since);
+    const appEnv = {
+      ISSUER: issuer.issuer,
+      JWKS_URI: issuer.jwksUri,
+      AUDIENCE,
+      ALGORITHMS: ALGS.join(','),
+    };
+    const validByAlg = Object.fromEntries(ALGS.map((a) => [a, hot[a].first]));
+    const bad = (claims) =>
+      mintTokens({
+        key: keys.RS256,
+        issuer: issuer.issuer,
+        audience: AUDIENCE,
+        count: 1,
+        prefix: 'bad',
+        claims,
+      })[0];
+    const now = Math.floor(Date.now() / 1000);
+    const badTokens = {
+      'wrong audience': bad({ aud: 'https://other.example.test' }),
+      'wrong issuer': bad({ iss: 'http://127.0.0.1:1/other-issuer' }),
+      'expired token (exp 10 min ago)': bad({ iat: now - 3600, exp: now - 600 }),
+    };
+
+    // ------------------------------------------------ rotation storm setup
+    // Storm apps must be idle for longer than the unknown-kid cooldown (30 s in
+    // jwks-auth and jose) since their first key-set fetch, and for less than
+    // 80% of the key-set max age (8 min), so they are started either before the
+    // HTTP phase (short runs) or before micro/memory (long runs).
+    const storm = selection.phases.has('storm')
+      ? await prepareStorm(mode, plan, issuers)
+      : undefined;
+    const microMemoryEstimateS = estimateMicroMemoryS(mode, selection);
+    const startStormEarly = storm && (microMemoryEstimateS < 40 || !selection.phases.has('http'));
+    if (storm && startStormEarly) await startStormApps(storm, stormApps);
+
+    // ------------------------------------------------ HTTP
+    if (selection.phases.has('http')) {
+      since = Date.now();
+      for (const framework of frameworks) {
+        const apps = plan.filter((a) => a.framework === framework);
+        await benchFramework({
+          framework,
+          apps,
+          scenarios: selection.http,
+          mode,
+          tool,
+          appEnv,
+          validByAlg,
+          badTokens,
+          hot,
+          cold,
+          results,
+          keepGoing: args.keepGoing,
+        });
+      }
+      mark('http', since);
+    }
+
+    if (storm && !startStormEarly) await startStormApps(storm, stormApps);
+
+    // ------------------------------------------------ micro
+    // Without the micro phase, cold scenarios still need the crypto.verify floor for the ideal bound.
+    const floorOnly =
+      !selection.phases.has('micro') && selection.http.some((s) => s.startsWith('cold-'));
+    if (selection.phases.has('micro') || floorOnly) {
+      since = Date.now();
+      const cfgFile = `${WORK}micro-config.json`;
+      const outFile = `${WORK}micro-result.json`;
+      await writeFile(
+        cfgFile,
+        JSON.stringify({
+          issuer: issuer.issuer,
+          jwksUri: issuer.jwksUri,
+          audience: AUDIENCE,
+          algs: ALGS,
+          jwks: issuer.jwks(),
+          hot: Object.fromEntries(ALGS.map((a) => [a, hot[a].file])),
+          cold: Object.fromEntries(ALGS.filter((a) => cold[a]).map((a) => [a, cold[a].file])),
+          coldTokens: mode.micro.coldTokens,
+          warmupMs: mode.micro.warmupMs,
+          sampleMs: mode.micro.sampleMs,
+          samples: mode.micro.samples,
+          floorOnly,
+          out: outFile,
+        }),
+      );
+      log(
+        floorOnly
+          ? 'crypto.verify floor (pinned)'
+          : `micro-benchmark (pinned to CPU ${APP_CPU}, ~${fmt(estimateMicroS(mode))} s)`,
+      );
+      const r = await runTracked(process.execPath, [`${BENCH}micro.js`, `--config=${cfgFile}`], {
+        cpu: APP_CPU,
+        timeoutMs: 300_000,
+      });
+      if (r.code !== 0) throw new Error(`micro.js failed (${r.code}):\n${r.stderr}`);
+      process.stdout.write(r.stdout.trimEnd().replace(/^/gm, '        ') + '\n');
+      results.micro = JSON.parse(await readFile(outFile, 'utf8'));
+      mark('micro', since);
+    }
+
+    // ------------------------------------------------ memory
+    if (selection.phases.has('memory')) {
+      since = Date.now();
+      const outFile = `${WORK}memory-result.json`;
+      log(
+        `memory: ${fmt(mode.memoryTokens)} distinct ES256 tokens through one verifier (cache on)`,
+      );
+      const r = await runTracked(
+        process.execPath,
+        [
+          '--expose-gc',
+          `${BENCH}memory.js`,
+          `--tokens=${mode.memoryTokens}`,
+          `--max-seconds=${mode.memoryMaxSeconds}`,
+          `--out=${outFile}`,
+        ],
+        { timeoutMs: 600_000 },
+      );
+      if (r.code !== 0) throw new Error(`memory.js failed (${r.code}):\n${r.stderr}`);
+      process.stdout.write(r.stdout.trimEnd().replace(/^/gm, '        ') + '\n');
+      results.memory = JSON.parse(await readFile(outFile, 'utf8'));
+      mark('memory', since);
+    }
+
+    // ------------------------------------------------ storm
+    if (storm) {
+      since = Date.now();
+      await runStorms(storm, stormApps, mode, tool, results, args.keepGoing);
+      mark('storm', since);
+    }
+  } finally {
+    for (const app of stormApps) await app.stop?.().catch(() => {});
+    killAll();
+    for (const i of issuers) await i.close().catch(() => {});
+  }
+
+  results.timings.total = Math.round((Date.now() - t0) / 100) / 10;
+  await mkdir(RESULTS, { recursive: true });
+  const stamp = results.machine.date.replace(/[:.]/g, '-');
+  const jsonFile = `${RESULTS}${modeName}-${stamp}.json`;
+  await writeFile(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(`${RESULTS}latest-${modeName}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  await rm(WORK, { recursive: true, force: true });
+  log(`raw results: ${jsonFile.replace(ROOT, '')}`);
+  await writeReports(results, writeDocs, stamp);
+  log(`done in ${fmt(results.timings.total, 1)} s`);
+}
+
+// ---------------------------------------------------------------- HTTP
+
+/**
+ * Benchmarks every app of one framework. All of them are started (each pinned
+ * to the app CPU, idle unless loaded) and pre-flighted; then every cell
+ * (app x scenario) is warmed up, and the measured runs are interleaved in
+ * rounds (round r: one run of every cell), so slow drifts in background load
+ * hit the bare app, jwks-auth and the peers alike.
+ */
+async function benchFramework({
+  framework,
+  apps,
+  scenarios,
+  mode,
+  tool,
+  appEnv,
+  validByAlg,
+  badTokens,
+  hot,
+  cold,
+  results,
+  keepGoing,
+}) {
+  const running = new Map();
+  try {
+    for (const app of apps) {
+      let r;
+      try {
+        r = await startApp(app.id, app.kind === 'bare' ? {} : appEnv, { cpu: APP_CPU });
+        const pre = await preflight(r, app.kind, validByAlg, badTokens);
+        results.apps[app.id].preflight = { ok: true, ...pre };
+        running.set(app.id, r);
+        log(`${app.id} (pid ${r.pid}, port ${r.port}): pre-flight ok`);
+      } catch (error) {
+        await r?.stop();
+        results.apps[app.id].preflight = { ok: false, error: error.message };
+        if (!keepGoing) throw error;
+        log(`PRE-FLIGHT FAILED for ${app.id}, continuing (--keep-going):\n${error.message}`);
+      }
+    }
+    const cells = [];
+    for (const app of apps) {
+      if (!running.has(app.id)) continue;
+      const own =
+        app.kind === 'bare'
+          ? ['none']
+          : app.kind === 'floor'
+            ? scenarios.filter((x) => x.startsWith('cold-'))
+            : scenarios;
+      for (const scenario of own) {
+        const [temp, alg] = scenario === 'none' ? ['none', undefined] : scenario.split('-');
+        cells.push({ app, scenario, temp, alg, runs: [], warmup: undefined, sent: 0 });
+      }
+    }
+    if (cells.length === 0) return;
+    const offsets = new Map(); // per app and alg: where the cold pool continues
+    const load = (cell, duration, withNoise) => {
+      const r = running.get(cell.app.id);
+      const key = `${cell.app.id}/${cell.alg}`;
+      const offset = cell.temp === 'cold' ? (offsets.get(key) ?? 0) : 0;
+      const tokensFile =
+        cell.temp === 'hot' ? hot[cell.alg].file : cell.temp === 'cold' ? cold[cell.alg].file : '-';
+      const end = withNoise ? startNoiseSample(r.pid, APP_CPU, LOAD_CPU) : undefined;
+      return runLoad({
+        tool,
+        url: `http://127.0.0.1:${r.port}/hello`,
+        tokensFile,
+        offset,
+        connections: mode.connections,
+        duration,
+        cpu: LOAD_CPU,
+      }).then((out) => {
+        if (end) out.noise = end();
+        if (cell.temp === 'cold') offsets.set(key, offset + out.requests);
+        cell.sent += out.requests;
+        return out;
+      });
+    };
+    const warmed = new Set();
+    for (const cell of cells) {
+      const seconds = warmed.has(cell.app.id) ? mode.warmup : mode.warmupFirst;
+      warmed.add(cell.app.id);
+      if (seconds > 0) cell.warmup = await load(cell, seconds, false);
+    }
+    log(
+      `${framework}: ${cells.length} cells warmed up; ${mode.runs} interleaved round(s) of ${mode.duration} s runs`,
+    );
+    for (let round = 0; round < mode.runs; round += 1) {
+      // Rotate the order each round so no cell always runs first or last.
+      const order = cells.map((_, i) => cells[(i + round) % cells.length]);
+      for (const cell of order) cell.runs.push(await load(cell, mode.duration, true));
+    }
+    for (const cell of cells) {
+      const summary = summarizeRuns(cell.runs);
+      const entry = {
+        framework,
+        app: cell.app.id,
+        kind: cell.app.kind,
+        label: cell.app.label,
+        scenario: cell.scenario,
+        temp: cell.temp,
+        alg: cell.alg,
+        warmup: cell.warmup && {
+          rps: cell.warmup.rps,
+          requests: cell.warmup.requests,
+          errors: cell.warmup.errors,
+        },
+        runs: cell.runs,
+        summary,
+      };
+      if (cell.temp === 'cold') {
+        entry.cold = {
+          pool: cold[cell.alg].count,
+          sentThisScenario: cell.sent,
+          reuseFactor: Math.round((cell.sent / cold[cell.alg].count) * 100) / 100,
+        };
+      }
+      results.http.push(entry);
+      const noise = cell.runs.map((r) => r.noise?.appCoreOtherPct ?? 0);
+      log(
+        `  ${cell.app.id.padEnd(26)} ${cell.scenario.padEnd(10)} ${fmt(summary.rps).padStart(7)} req/s ` +
+          `[${fmt(summary.rpsMin)}–${fmt(summary.rpsMax)}] p99 ${fmt(summary.p99Ms, 2)} ms` +
+          (summary.errors ? `  ERRORS ${summary.errors}` : '') +
+          (entry.cold ? `  (pool ${fmt(entry.cold.pool)}, reuse ×${entry.cold.reuseFactor})` : '') +
+          (Math.max(...noise) > 10
+            ? `  noise: up to ${Math.max(...noise)}% other CPU on core ${APP_CPU}`
+            : ''),
+      );
+      if (summary.errors) {
+        const tail = running.get(cell.app.id).stderr().trim().split('\n').slice(-5).join('\n');
+        log(
+          `  WARNING: ${summary.errors} non-2xx/socket errors during ${cell.app.id} ${cell.scenario}${tail ? `\n${tail}` : ''}`,
+        );
+      }
+    }
+  } finally {
+    for (const r of running.values()) await r.stop();
+  }
+}
+
+// ---------------------------------------------------------------- rotation storm
+
+async function prepareStorm(mode, plan, issuers) {
+  const apps = plan.filter(
+    (a) => a.kind !== 'bare' && (mode.storm.apps === 'all' || a.kind === 'jwks-auth'),
+  );
+  if (apps.length === 0) {
+    // jwks-auth not built yet: keep the storm code path exercised with a peer.
+    const stand =
+      plan.find((a) => a.id === 'express-oauth2-jwt-bearer') ?? plan.find((a) => a.kind === 'peer');
+    if (stand) apps.push(stand);
+  }
+  if (apps.length === 0) return undefined;
+  // A separate issuer, so rotating its key set cannot disturb anything else.
+  const rot = await createTestIssuer({ algorithms: ['RS256'] });
+  issuers.push(rot);
+  const keyA = rot.keys[0];
+  const keyB = await rot.addKey('RS256', { inJwks: false });
+  const a = signingKey(keyA);
+  const b = signingKey(keyB);
+  const tokensA = mintTokens({
+    key: a,
+    issuer: rot.issuer,
+    audience: AUDIENCE,
+    count: 100,
+    prefix: 'storm-a',
+  });
+  const tokensB = mintTokens({
+    key: b,
+    issuer: rot.issuer,
+    audience: AUDIENCE,
+    count: 100,
+    prefix: 'storm-b',
+  });
+  return {
+    issuer: rot,
+    keyA,
+    keyB,
+    apps,
+    fileA: await writeTokenFile(`${WORK}storm-a.txt`, tokensA),
+    fileB: await writeTokenFile(`${WORK}storm-b.txt`, tokensB),
+    tokenA: tokensA[0],
+    env: { ISSUER: rot.issuer, JWKS_URI: rot.jwksUri, AUDIENCE, ALGORITHMS: ALGS.join(',') },
+    startedAt: undefined,
+  };
+}
+
+async function startStormApps(storm, stormApps) {
+  storm.issuer.resetJwks(); // kid A only
+  for (const app of storm.apps) {
+    const running = await startApp(app.id, storm.env, { cpu: APP_CPU });
+    stormApps.push(running);
+    await preflight(running, app.kind, { RS256: storm.tokenA });
+  }
+  storm.startedAt = Date.now();
+  log(
+    `rotation storm: ${storm.apps.length} app(s) started and warmed with kid A (${storm.keyA.kid}); they idle until the storm`,
+  );
+}
+
+async function runStorms(storm, stormApps, mode, tool, results, keepGoing) {
+  const cooldownMs = 31_000;
+  const wait = storm.startedAt + cooldownMs - Date.now();
+  if (wait > 0) {
+    log(
+      `rotation storm: waiting ${fmt(wait / 1000, 1)} s so the apps' last key-set fetch is older than the 30 s unknown-kid cooldown`,
+    );
+    await sleep(wait);
+  }
+  const { issuer, connections } = { issuer: storm.issuer, connections: mode.storm.connections };
+  for (const [i, app] of storm.apps.entries()) {
+    const running = stormApps[i];
+    const url = `http://127.0.0.1:${running.port}/hello`;
+    try {
+      issuer.resetJwks(); // kid A only, as at start-up
+      const idleS = Math.round((Date.now() - storm.startedAt) / 1000);
+      if (mode.storm.warmup > 0)
+        await runLoad({
+          tool,
+          url,
+          tokensFile: storm.fileA,
+          connections,
+          duration: mode.storm.warmup,
+          cpu: LOAD_CPU,
+        });
+      const steady = await runLoad({
+        tool,
+        url,
+        tokensFile: storm.fileA,
+        connections,
+        duration: mode.storm.steady,
+        cpu: LOAD_CPU,
+      });
+      // Rotation: kid B is published (next to A) and every client switches to B-signed tokens at once.
+      issuer.setJwksKeys({ keys: [storm.keyA.publicJwk, storm.keyB.publicJwk] });
+      issuer.resetCounts();
+      const burst = await runLoad({
+        tool,
+        url,
+        tokensFile: storm.fileB,
+        connections,
+        duration: mode.storm.storm,
+        cpu: LOAD_CPU,
+        countStatuses: true,
+      });
+      const counts = { ...issuer.requests };
+      const entry = {
+        framework: app.framework,
+        app: app.id,
+        kind: app.kind,
+        label: app.label,
+        connections,
+        idleBeforeS: idleS,
+        steady: {
+          rps: steady.rps,
+          p50Ms: steady.latencyMs.p50,
+          p99Ms: steady.latencyMs.p99,
+          maxMs: steady.latencyMs.max,
+          errors: steady.errors,
+        },
+        storm: {
+          rps: burst.rps,
+          p50Ms: burst.latencyMs.p50,
+          p99Ms: burst.latencyMs.p99,
+          maxMs: burst.latencyMs.max,
+          errors: burst.errors,
+          requests: burst.requests,
+          statuses: burst.statuses,
+        },
+        jwksFetches: counts.jwks,
+        discoveryFetches: counts.discovery,
+      };
+      entry.p99Ratio = entry.storm.p99Ms / entry.steady.p99Ms;
+      results.storm.push(entry);
+      log(
+        `  storm ${app.id.padEnd(26)} fetches ${counts.jwks}  p99 steady ${fmt(entry.steady.p99Ms, 1)} ms → storm ${fmt(entry.storm.p99Ms, 1)} ms ` +
+          `(×${fmt(entry.p99Ratio, 2)}), max ${fmt(entry.storm.maxMs, 1)} ms, statuses ${JSON.stringify(burst.statuses)}` +
+          (burst.errors.socket + burst.errors.timeout
+            ? `, socket errors ${burst.errors.socket}, timeouts ${burst.errors.timeout}`
+            : ''),
+      );
+    } catch (error) {
+      results.storm.push({
+        framework: app.framework,
+        app: app.id,
+        kind: app.kind,
+        label: app.label,
+        error: error.message,
+      });
+      if (!keepGoing) throw error;
+      log(`storm failed for ${app.id}: ${error.message}`);
+    } finally {
+      await running.stop();
+    }
+  }
+}
+
+// ---------------------------------------------------------------- estimates + reports
+
+function estimateMicroS(mode) {
+  const cases = 24; // per micro.js: 12 cases x 2 algs
+  return (cases * (mode.micro.warmupMs + mode.micro.sampleMs * mode.micro.samples)) / 1000 + 2;
+}
+
+function estimateMicroMemoryS(mode, selection) {
+  let s = 0;
+  if (selection.phases.has('micro')) s += estimateMicroS(mode);
+  if (selection.phases.has('memory')) s += mode.memoryTokens / 15_000;
+  return s;
+}
+
+async function writeReports(
+  results,
+  writeDocs,
+  stamp = results.machine.date.replace(/[:.]/g, '-'),
+) {
+  const md = renderMarkdown(results);
+  const svg = renderSvg(results);
+  await mkdir(RESULTS, { recursive: true });
+  const base = `${RESULTS}${results.mode}-${stamp}`;
+  await writeFile(`${base}.md`, md);
+  await writeFile(`${base}.svg`, svg);
+  log(`report: ${`${base}.md`.replace(ROOT, '')} (+ .svg)`);
+  if (writeDocs) {
+    await mkdir(`${ROOT}docs`, { recursive: true });
+    await writeFile(`${ROOT}docs/benchmarks.md`, md);
+    await writeFile(`${ROOT}docs/benchmarks.svg`, svg);
+    log('wrote docs/benchmarks.md and docs/benchmarks.svg');
+  }
+  const summary = md.split('\n## ')[1];
+  if (summary) console.log(`\n## ${summary.trim()}\n`);
+}
+
+main().catch((error) => {
+  console.error(`\nbench failed: ${error.stack ?? error}`);
+  killAll();
+  process.exitCode = 1;
+});
+
+process.on('unhandledRejection', (error) => {
+  console.error('unhandled rejection:', error);
+  killAll();
+  process.exit(1);
+});
