@@ -745,7 +745,8 @@ add({
     }
   },
 });
-// Found by this suite and fixed in 9e5b53c (core/token.ts isCanonicalBase64url).
+// Accepted by the core before 9e5b53c (lenient base64url decoding); fixed there
+// by core/token.ts isCanonicalBase64url. Kept as a regression case.
 add({
   category: 'signature-encoding',
   name: 'valid ES256 signature, non-canonical base64url (same bytes, other text)',
@@ -756,9 +757,9 @@ add({
     return token.slice(0, dot + 1) + nonCanonicalTail(token.slice(dot + 1))!;
   },
 });
-// Found by this suite: OpenSSL left-pads a short RSA-PSS signature, so both
-// engines accepted it (RFC 8017 §8.1.2 step 1 wants exactly k octets). Fixed
-// in b4f1050 (core/jws.ts rsaLengthOk).
+// Accepted by both engines at 9e5b53c: OpenSSL left-pads a short RSA-PSS
+// signature (RFC 8017 §8.1.2 step 1 wants exactly k octets). Fixed in b4f1050
+// (core/jws.ts rsaLengthOk). Kept as a regression case.
 add({
   category: 'signature-encoding',
   name: 'valid PS256 signature with its leading zero byte stripped (255 of 256 bytes)',
@@ -930,8 +931,9 @@ for (const [label, payload] of badPayloads) {
 }
 
 // --- Claims of the wrong type ------------------------------------------------------
-// The non-finite NumericDate cases (1e309 → Infinity) were accepted by jose's
-// jwtVerify; found by this suite and fixed in 9e5b53c (core/claims.ts).
+// The non-finite NumericDate cases (1e309 → Infinity) were accepted before
+// 9e5b53c (jose's jwtVerify only checks typeof number); fixed there by
+// core/claims.ts. Kept as regression cases.
 const claimCases: Array<[string, (w: AttackWorld) => string, readonly JwksAuthErrorCode[]]> = [
   [
     'exp as a string',

@@ -6,6 +6,7 @@
  * Real servers only: the testing issuer's fault modes on 127.0.0.1:0, and a
  * few purpose-built servers (endless stream, redirect).
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +15,7 @@ import { createVerifier } from '@jwks-auth/core';
 import type { JwksAuthEvent, Verifier, VerifierOptions } from '@jwks-auth/core';
 import { createKeySetServer, createTestIssuer } from '@jwks-auth/testing';
 import type { KeySetServer, TestIssuer } from '@jwks-auth/testing';
-import { AUDIENCE } from './attack-corpus.js';
+import { AUDIENCE, signJws } from './attack-corpus.js';
 import { bearerRequest, errorOf, now, settle, sleep, startAdapter } from './harness.js';
 import type { AdapterApp } from './harness.js';
 
@@ -662,6 +663,72 @@ describe('thundering herd', () => {
       );
       expect(i.requests.jwks).toBeGreaterThanOrEqual(1);
       expect(i.requests.jwks).toBeLessThanOrEqual(bound);
+    },
+  );
+});
+
+describe('bloated key set (the IdP publishes thousands of keys)', () => {
+  // Without a kid (or with a kid the key set repeats), every key usable for
+  // the alg is a candidate and each costs one signature check, synchronously
+  // with the node engine. A key set of 1,000 EC keys fits well under the
+  // default maxResponseBytes (512 KiB), so a forged token would cost ~1,000
+  // ECDSA verifications, blocking the event loop for ~100 ms. Per-request
+  // work must stay bounded whatever the key set holds.
+  scenario(
+    'core',
+    'a forged token costs bounded work against a 1,000-key set (kid absent or repeated)',
+    async () => {
+      const KEYS = 1000;
+      const published = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+        format: 'jwk',
+      });
+      const keys = Array.from({ length: KEYS }, (_, n) => ({
+        ...published,
+        kid: n % 2 === 0 ? `k${n}` : 'repeated',
+        alg: 'ES256',
+        use: 'sig',
+      }));
+      const server = await createKeySetServer({ keys });
+      open.push(server);
+      const verifier = createVerifier({
+        issuer: 'https://issuer.example.test',
+        jwksUri: server.url,
+        audience: AUDIENCE,
+        cache: false,
+      });
+      open.push(verifier);
+      await verifier.warmup();
+      const attacker = {
+        alg: 'ES256',
+        privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+      };
+      const claims = {
+        iss: 'https://issuer.example.test',
+        aud: AUDIENCE,
+        exp: Math.floor(Date.now() / 1000) + 60,
+      };
+      const costs: Record<string, number> = {};
+      for (const [label, header] of [
+        ['kid present', { alg: 'ES256', kid: 'k0' }],
+        ['kid absent', { alg: 'ES256' }],
+        ['kid repeated', { alg: 'ES256', kid: 'repeated' }],
+      ] as const) {
+        const token = signJws(attacker, header, claims);
+        await settle(verifier.verify(token)); // key imports happen once, not per request
+        const runs: number[] = [];
+        for (let n = 0; n < 7; n += 1) {
+          const [outcome, ms] = await timed(() => settle(verifier.verify(token)));
+          expect(errorOf(outcome).status).toBe(401);
+          runs.push(ms);
+        }
+        costs[label] = runs.sort((a, b) => a - b)[3]!;
+      }
+      console.log(
+        `[security] forged token vs ${KEYS}-key set, median ms: ${JSON.stringify(costs)}`,
+      );
+      expect(costs['kid present']).toBeLessThan(20);
+      expect(costs['kid absent']).toBeLessThan(20);
+      expect(costs['kid repeated']).toBeLessThan(20);
     },
   );
 });

@@ -104,7 +104,14 @@ function rsaBits(n: unknown): number {
   return bytes * 8;
 }
 
-/** Keys of a key set that can verify `alg`, restricted to `kid` when the token names one. */
+/**
+ * Most keys one token is tried against. A token without a `kid` (or with a
+ * `kid` the set repeats) matches every key of its type; without a cap, a
+ * forged token against a large key set would cost one signature check per key.
+ */
+export const MAX_CANDIDATES = 4;
+
+/** Keys of a key set that can verify `alg`, restricted to `kid` when the token names one; at most {@link MAX_CANDIDATES}. */
 export function selectKeys(
   keys: readonly KeyRecord[],
   alg: Algorithm,
@@ -113,7 +120,10 @@ export function selectKeys(
   const out: KeyRecord[] = [];
   for (const key of keys) {
     if (kid !== undefined && key.kid !== kid) continue;
-    if (key.usableFor(alg)) out.push(key);
+    if (key.usableFor(alg)) {
+      out.push(key);
+      if (out.length === MAX_CANDIDATES) break;
+    }
   }
   return out;
 }

@@ -62,8 +62,12 @@ export interface CacheOptions {
   maxEntries?: number;
 }
 
-/** Options of {@link createVerifier}. Durations in seconds unless marked ms. */
-export interface VerifierOptions<R extends RequestLike = RequestLike> {
+/**
+ * Options of {@link createVerifier}. Durations in seconds unless marked ms.
+ * `O` is what `getToken` receives: the framework's own request object when
+ * an adapter passes it (Express `req`, Koa `ctx`, Fastify `request`).
+ */
+export interface VerifierOptions<O = RequestLike> {
   /** Trusted issuer(s); `iss` must match exactly. */
   issuer: string | ReadonlyArray<string | IssuerConfig>;
   /** Expected audience(s): any overlap with `aud` passes. `null` disables the check explicitly. */
@@ -85,7 +89,7 @@ export interface VerifierOptions<R extends RequestLike = RequestLike> {
   /** When false, a request without a token passes unauthenticated (an invalid token still fails). Default true. */
   credentialsRequired?: boolean;
   /** Custom token lookup (cookies, custom headers). Default: the Authorization header. */
-  getToken?: (request: R) => string | undefined | Promise<string | undefined>;
+  getToken?: (request: O) => string | undefined | Promise<string | undefined>;
   /** Accept `access_token` in the query string (RFC 6750 §2.3). Default false. */
   allowQueryToken?: boolean;
   /** Accept `access_token` in a form-encoded body (RFC 6750 §2.2). Default false. */

@@ -24,14 +24,14 @@ import { checkCritical, rsaLengthOk, verifySignature } from './jws.js';
 import type { MaybePromise, VerifyResult } from './types.js';
 
 /** A configured verifier. Create one per app (or per middleware) and reuse it. */
-export interface Verifier<R extends RequestLike = RequestLike> {
+export interface Verifier<O = RequestLike> {
   /** Verifies a compact JWS access token; resolves the verified claims or rejects with a `JwksAuthError`. */
   verify(token: string): Promise<VerifyResult>;
   /**
    * Extracts the token from a request and verifies it. Resolves `undefined`
    * when no token was sent and `credentialsRequired` is false.
    */
-  authenticate(request: R): Promise<VerifyResult | undefined>;
+  authenticate(request: RequestLike, original?: O): Promise<VerifyResult | undefined>;
   /**
    * Like `authenticate`, but answers synchronously when it can (a cache hit
    * with no async hook), so adapters pay no promise on the hot path. It may
@@ -40,8 +40,8 @@ export interface Verifier<R extends RequestLike = RequestLike> {
    * `required` overrides `credentialsRequired` for this call (per-route optional auth).
    */
   handle(
-    request: R,
-    original?: unknown,
+    request: RequestLike,
+    original?: O,
     required?: boolean,
   ): MaybePromise<VerifyResult | undefined>;
   /** Fetches every issuer's metadata and keys now; rejects with a 503 `JwksAuthError` if any fails. */
@@ -77,9 +77,7 @@ function deepFreeze<T>(value: T): T {
  * const verifier = createVerifier({ issuer: 'https://id.example.com/', audience: 'https://api.example.com' });
  * const { payload } = await verifier.verify(token);
  */
-export function createVerifier<R extends RequestLike = RequestLike>(
-  options: VerifierOptions<R>,
-): Verifier<R> {
+export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Verifier<O> {
   const o = resolveOptions(options as VerifierOptions<never>);
   const { realm, onEvent, isRevoked, credentialsRequired, maxTokenLength } = o;
   const cache = o.cacheMaxEntries > 0 ? new TokenCache(o.cacheMaxEntries) : undefined;
@@ -386,7 +384,7 @@ export function createVerifier<R extends RequestLike = RequestLike>(
   }
 
   function handle(
-    request: R,
+    request: RequestLike,
     original: unknown = request,
     required: boolean = credentialsRequired,
   ): MaybePromise<VerifyResult | undefined> {
@@ -413,8 +411,8 @@ export function createVerifier<R extends RequestLike = RequestLike>(
   return {
     options: o,
     handle,
-    async authenticate(request) {
-      return handle(request);
+    async authenticate(request, original) {
+      return handle(request, original);
     },
     async verify(token) {
       if (typeof token !== 'string' || token.length === 0) {

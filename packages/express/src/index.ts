@@ -17,39 +17,9 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 import type { AuthenticatedRequest, JwksAuthOptions } from './types.js';
 
 export type { AuthenticatedRequest, JwksAuthOptions };
-export {
-  createVerifier,
-  grantedScopes,
-  bearerChallenge,
-  isJwksAuthError,
-  JwksAuthError,
-  UnauthorizedError,
-  InvalidRequestError,
-  InvalidTokenError,
-  InsufficientScopeError,
-  KeySetUnavailableError,
-  SUPPORTED_ALGORITHMS,
-} from '@jwks-auth/core';
-export type {
-  Algorithm,
-  AuthCheck,
-  BearerErrorName,
-  CacheOptions,
-  FetchReason,
-  IssuerConfig,
-  JwksAuthErrorCode,
-  JwksAuthEvent,
-  JwksOptions,
-  JWTPayload,
-  MaybePromise,
-  ProtectedHeaderParameters,
-  RequestLike,
-  RequiredScopesOptions,
-  ResolvedOptions,
-  Verifier,
-  VerifierOptions,
-  VerifyResult,
-} from '@jwks-auth/core';
+// Everything from the core, so users install one package; the route
+// helpers below take the place of the core's functions of the same names.
+export * from '@jwks-auth/core';
 
 /** The middleware returned by {@link jwksAuth}, with its verifier for `warmup()` and `close()`. */
 export type JwksAuthMiddleware = RequestHandler & { readonly verifier: Verifier<Request> };

@@ -22,39 +22,9 @@ import fp from 'fastify-plugin';
 import type { JwksAuthOptions } from './types.js';
 
 export type { JwksAuthOptions };
-export {
-  createVerifier,
-  grantedScopes,
-  bearerChallenge,
-  isJwksAuthError,
-  JwksAuthError,
-  UnauthorizedError,
-  InvalidRequestError,
-  InvalidTokenError,
-  InsufficientScopeError,
-  KeySetUnavailableError,
-  SUPPORTED_ALGORITHMS,
-} from '@jwks-auth/core';
-export type {
-  Algorithm,
-  AuthCheck,
-  BearerErrorName,
-  CacheOptions,
-  FetchReason,
-  IssuerConfig,
-  JwksAuthErrorCode,
-  JwksAuthEvent,
-  JwksOptions,
-  JWTPayload,
-  MaybePromise,
-  ProtectedHeaderParameters,
-  RequestLike,
-  RequiredScopesOptions,
-  ResolvedOptions,
-  Verifier,
-  VerifierOptions,
-  VerifyResult,
-} from '@jwks-auth/core';
+// Everything from the core, so users install one package; the route
+// helpers below take the place of the core's functions of the same names.
+export * from '@jwks-auth/core';
 
 /** A `preHandler` (or `onRequest`) hook returned by the route helpers. */
 export type JwksAuthHook = (

@@ -5,53 +5,17 @@ import {
   claimIncludes as coreClaimIncludes,
   requiredScopes as coreRequiredScopes,
 } from '@jwks-auth/core';
-import type {
-  AuthCheck,
-  JWTPayload,
-  RequiredScopesOptions,
-  Verifier,
-  VerifierOptions,
-} from '@jwks-auth/core';
+import type { AuthCheck, JWTPayload, RequiredScopesOptions, Verifier } from '@jwks-auth/core';
 import type { Context, Middleware } from 'koa';
 import type { JwksAuthOptions } from './types.js';
 
 export type { JwksAuthOptions };
-export {
-  createVerifier,
-  grantedScopes,
-  bearerChallenge,
-  isJwksAuthError,
-  JwksAuthError,
-  UnauthorizedError,
-  InvalidRequestError,
-  InvalidTokenError,
-  InsufficientScopeError,
-  KeySetUnavailableError,
-  SUPPORTED_ALGORITHMS,
-} from '@jwks-auth/core';
-export type {
-  Algorithm,
-  AuthCheck,
-  BearerErrorName,
-  CacheOptions,
-  FetchReason,
-  IssuerConfig,
-  JwksAuthErrorCode,
-  JwksAuthEvent,
-  JwksOptions,
-  JWTPayload,
-  MaybePromise,
-  ProtectedHeaderParameters,
-  RequestLike,
-  RequiredScopesOptions,
-  ResolvedOptions,
-  Verifier,
-  VerifierOptions,
-  VerifyResult,
-} from '@jwks-auth/core';
+// Everything from the core, so users install one package; the route
+// helpers below take the place of the core's functions of the same names.
+export * from '@jwks-auth/core';
 
 /** The middleware returned by {@link jwksAuth}, with its verifier for `warmup()` and `close()`. */
-export type JwksAuthMiddleware = Middleware & { readonly verifier: Verifier };
+export type JwksAuthMiddleware = Middleware & { readonly verifier: Verifier<Context> };
 
 // Realm of the jwksAuth() instance that saw the request, read by the route
 // helpers so their 401/403 challenges name the same realm.
@@ -69,9 +33,8 @@ const REALM: unique symbol = Symbol('jwks-auth.realm');
  * app.use((ctx) => { ctx.body = { sub: ctx.state.auth?.payload.sub }; });
  */
 export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
-  // The core reads ctx.request; getToken receives ctx itself (handed over as
-  // `original`), hence the widening of its parameter type.
-  const verifier = createVerifier(options as unknown as VerifierOptions);
+  // The core reads ctx.request; getToken receives ctx itself (`original`).
+  const verifier = createVerifier<Context>(options);
   const { realm } = verifier.options;
 
   const authenticate: Middleware = (ctx, next) => {
