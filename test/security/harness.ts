@@ -16,7 +16,6 @@ import { jwksAuth as koaAuth, requiredScopes as koaScopes } from '@jwks-auth/koa
 import type { JwksAuthOptions as KoaOptions } from '@jwks-auth/koa';
 import express from 'express';
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
 import Koa from 'koa';
 import request from 'supertest';
 
@@ -174,57 +173,25 @@ export async function startAdapter(
         claimsBody(req.auth),
       );
       await app.ready();
-      if (await injectWorks(app)) {
-        return {
-          name,
-          transport: 'inject',
-          async get(authorization, path = '/') {
-            const res = await app.inject({
-              method: 'GET',
-              url: path,
-              headers: authorization === undefined ? {} : { authorization },
-            });
-            return {
-              status: res.statusCode,
-              headers: normaliseHeaders(res.headers as Record<string, unknown>),
-              body: res.body,
-            };
-          },
-          close: () => app.close(),
-        };
-      }
-      const base = await app.listen({ port: 0, host: '127.0.0.1' });
       return {
         name,
-        transport: 'http',
-        get: (authorization, path = '/') => viaSupertest(base, authorization, path),
+        transport: 'inject',
+        async get(authorization, path = '/') {
+          const res = await app.inject({
+            method: 'GET',
+            url: path,
+            headers: authorization === undefined ? {} : { authorization },
+          });
+          return {
+            status: res.statusCode,
+            headers: normaliseHeaders(res.headers as Record<string, unknown>),
+            body: res.body,
+          };
+        },
         close: () => app.close(),
       };
     }
   }
-}
-
-let injectProbe: Promise<boolean> | undefined;
-
-/**
- * Whether `fastify.inject` loads here. Under Jest on Node < 22 it cannot:
- * light-my-request 6.8 requires `cookie@2`, which is ESM-only, and Jest's
- * CommonJS loader has no require(esm). Then Fastify is driven over real HTTP.
- */
-function injectWorks(app: FastifyInstance): Promise<boolean> {
-  injectProbe ??= (async () => {
-    try {
-      await app.inject({ method: 'GET', url: '/__inject-probe' });
-      return true;
-    } catch (error) {
-      if (!/ES Module|ERR_REQUIRE_ESM/.test(String(error))) throw error;
-      console.log(
-        '[security] fastify.inject cannot load under this Jest/Node (light-my-request 6.8 → ESM-only cookie@2); Fastify is driven over real HTTP',
-      );
-      return false;
-    }
-  })();
-  return injectProbe;
 }
 
 /** The settled outcome of a verification. */
