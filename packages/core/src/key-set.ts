@@ -65,6 +65,15 @@ export class RemoteKeySet {
   ): MaybePromise<KeyRecord[]> {
     const found = selectKeys(keys, alg, kid);
     if (found.length > 0 || kid === undefined) return found;
+    // A refresh already under way may bring this kid: wait for it rather than
+    // failing the requests that arrive during a rotation.
+    const pending = this.inflight;
+    if (pending !== undefined) {
+      return pending.then(
+        (next) => selectKeys(next, alg, kid),
+        () => found,
+      );
+    }
     const now = Date.now();
     // Unknown kid: perhaps a rotation. Refetch, but at most once per cooldown
     // and never while backing off, so a flood of random kids costs one fetch.

@@ -67,6 +67,21 @@ describe('RemoteKeySet', () => {
     expect(issuer.requests.jwks).toBe(3);
   });
 
+  it('lets requests that arrive during a refetch wait for it instead of failing', async () => {
+    const issuer = await issuerFor({ algorithms: ['ES256'] });
+    const v = verifierFor(issuer, { jwks: { cooldownDuration: 100 } });
+    await v.verify(await issuer.sign({}));
+    await sleep(120);
+    await issuer.rotate('ES256');
+    const token = await issuer.sign({});
+    await issuer.fail({ type: 'slow', delayMs: 300 });
+    const first = v.verify(token);
+    await sleep(50); // the refetch is in flight, and the cooldown has started
+    const later = Array.from({ length: 50 }, () => v.verify(token));
+    await expect(Promise.all([first, ...later])).resolves.toHaveLength(51);
+    expect(issuer.requests.jwks).toBe(2);
+  });
+
   it('rejects a removed kid once a refresh no longer lists it', async () => {
     const issuer = await issuerFor();
     const v = verifierFor(issuer, { jwks: { cacheMaxAge: 100, cooldownDuration: 0 } });
