@@ -71,6 +71,19 @@ describe('verified-token cache', () => {
     expect(servedFromCache(make({ cache: false }), token)).toBe(false);
   });
 
+  it('never serves another token that ends with the same signature', async () => {
+    const v = make();
+    const token = await issuer.sign({ sub: 'alice' });
+    await verifyFirst(v, token);
+    const [header, , signature] = token.split('.');
+    const other = await issuer.sign({ sub: 'mallory' });
+    const spliced = `${header}.${other.split('.')[1]}.${signature}`;
+    expect(servedFromCache(v, spliced)).toBe(false);
+    await expect(v.verify(spliced)).rejects.toMatchObject({ code: 'ERR_SIGNATURE_INVALID' });
+    // The rejected token did not displace the good one.
+    expect(servedFromCache(v, token)).toBe(true);
+  });
+
   it('never serves an entry past exp + clockTolerance', async () => {
     const v = make({ clockTolerance: 5 });
     const exp = now() + 60;
