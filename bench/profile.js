@@ -29,10 +29,10 @@ const top = Number(args.top ?? 30);
 const OUT = fileURLToPath(new URL('./results/profiles/', import.meta.url));
 const AUDIENCE = 'https://api.example.test';
 
+// Any bench/apps/<id>.js works; unknown ids are treated as auth apps.
 const app = Object.values(FRAMEWORKS)
   .flat()
-  .find((a) => a.id === appId);
-if (!app) throw new Error(`unknown app ${appId}`);
+  .find((a) => a.id === appId) ?? { id: appId, kind: 'peer' };
 const [temp, alg] = scenario === 'none' ? ['none', undefined] : scenario.split('-');
 
 /** Top self-time functions of a .cpuprofile, idle excluded. */

@@ -15,7 +15,7 @@ import { createTestIssuer } from '@jwks-auth/testing';
 import { FRAMEWORKS, packageBuilt, startApp } from './lib/apps.js';
 import { detectTool, runLoad } from './lib/load.js';
 import { machineInfo, startNoiseSample } from './lib/machine.js';
-import { canPin, killAll, runTracked, sleep } from './lib/proc.js';
+import { canPin, killAll, runTracked, sleep, spawnTracked } from './lib/proc.js';
 import { renderMarkdown, renderSvg } from './lib/report.js';
 import { summarizeRuns } from './lib/stats.js';
 import {
@@ -40,8 +40,8 @@ const PHASES = ['http', 'storm', 'micro', 'memory'];
 
 const MODES = {
   full: {
-    warmupFirst: 2, // s, first scenario of each app (JIT warm-up)
-    warmup: 1, // s, before every other scenario
+    warmupFirst: 1, // s of load on each fresh app process before its cells are measured
+    warmup: 0, // s of extra warm-up per additional cell of the same process
     runs: 3,
     duration: 2, // s per run (3 interleaved rounds; see README for the time budget)
     connections: 50,
@@ -49,7 +49,7 @@ const MODES = {
     floorApps: true, // measure "bare + crypto.verify" apps in cold scenarios
     coldPool: { RS256: 60_000, ES256: 100_000 },
     scenarios: ALL_SCENARIOS,
-    storm: { connections: 500, warmup: 1, steady: 2, storm: 2, apps: 'all' },
+    storm: { connections: 500, warmup: 1, steady: 2, storm: 2, apps: 'all' }, // one client run per app
     micro: { warmupMs: 250, sampleMs: 300, samples: 3, coldTokens: 20_000 },
     memoryTokens: 1_000_000,
     memoryMaxSeconds: 150, // stops early (and the report says so) on a machine too busy for the budget
@@ -64,7 +64,7 @@ const MODES = {
     floorApps: false, // keeps the smoke run near one minute
     coldPool: { RS256: 3_000, ES256: 20_000 },
     scenarios: ['hot-RS256', 'cold-ES256'],
-    storm: { connections: 500, warmup: 0, steady: 1, storm: 1, apps: 'jwks-auth' },
+    storm: { connections: 500, warmup: 0.5, steady: 1, storm: 1, apps: 'jwks-auth' },
     micro: { warmupMs: 40, sampleMs: 120, samples: 1, coldTokens: 3_000 },
     memoryTokens: 20_000,
     memoryMaxSeconds: 30,
@@ -152,7 +152,9 @@ const HELP = `Usage: node bench/run.js [options]
   --only=express,koa      frameworks to benchmark over HTTP (default: express,fastify,koa)
   --scenario=LIST         any of: hot, cold, hot-RS256, hot-ES256, cold-RS256, cold-ES256,
                           storm, micro, memory, http (default: everything)
-  --runs=N --duration=S --warmup=S --connections=N   override the mode's load settings
+  --runs=N                rounds; each starts fresh app processes (default 3; quick 1)
+  --duration=S --warmup=S --connections=N   seconds per measured run, seconds of warm-up per
+                          fresh process, connections (defaults 2, 1, 50)
   --memory-tokens=N       tokens pushed through the verifier in the memory test
   --tool=wrk|autocannon   load generator (default wrk; installed with apt-get if missing)
   --no-install            never try to install wrk
@@ -279,14 +281,18 @@ async function main() {
 
   const modeName = args.quick ? 'quick' : 'full';
   const mode = structuredClone(MODES[modeName]);
-  for (const key of ['runs', 'duration', 'warmup', 'connections', 'memoryTokens']) {
+  for (const key of ['runs', 'duration', 'connections', 'memoryTokens']) {
     if (args[key] !== undefined) {
       if (!Number.isFinite(args[key]) || args[key] < 0)
         throw new Error(`--${key} must be a number`);
       mode[key] = args[key];
     }
   }
-  if (args.warmup !== undefined) mode.warmupFirst = Math.max(args.warmup, 1);
+  if (args.warmup !== undefined) {
+    if (!Number.isFinite(args.warmup) || args.warmup < 0)
+      throw new Error('--warmup must be a number');
+    mode.warmupFirst = args.warmup;
+  }
   if (args.noFloorApps) mode.floorApps = false;
   const frameworks = args.only ?? Object.keys(FRAMEWORKS);
   for (const f of frameworks)
@@ -569,7 +575,7 @@ async function main() {
     // ------------------------------------------------ storm
     if (storm) {
       since = Date.now();
-      await runStorms(storm, stormApps, mode, tool, results, args.keepGoing);
+      await runStorms(storm, stormApps, mode, results, args.keepGoing);
       mark('storm', since);
     }
   } finally {
@@ -593,11 +599,13 @@ async function main() {
 // ---------------------------------------------------------------- HTTP
 
 /**
- * Benchmarks every app of one framework. All of them are started (each pinned
- * to the app CPU, idle unless loaded) and pre-flighted; then every cell
- * (app x scenario) is warmed up, and the measured runs are interleaved in
- * rounds (round r: one run of every cell), so slow drifts in background load
- * hit the bare app, jwks-auth and the peers alike.
+ * Benchmarks every app of one framework in `mode.runs` rounds. Each round
+ * starts a FRESH process per app (pinned to the app CPU; idle unless loaded),
+ * pre-flights it, warms it up, then runs every cell (app x scenario) once, in
+ * an order rotated per round. So the median is taken over independent
+ * processes (V8's JIT and heap sizing differ from process to process by more
+ * than the run-to-run noise), and slow drifts in background load hit the bare
+ * app, jwks-auth and the peers alike.
  */
 async function benchFramework({
   framework,
@@ -613,120 +621,137 @@ async function benchFramework({
   results,
   keepGoing,
 }) {
-  const running = new Map();
-  try {
-    for (const app of apps) {
-      let r;
-      try {
-        r = await startApp(app.id, app.kind === 'bare' ? {} : appEnv, { cpu: APP_CPU });
-        const pre = await preflight(r, app.kind, validByAlg, badTokens);
-        results.apps[app.id].preflight = { ok: true, ...pre };
-        running.set(app.id, r);
-        log(`${app.id} (pid ${r.pid}, port ${r.port}): pre-flight ok`);
-      } catch (error) {
-        await r?.stop();
-        results.apps[app.id].preflight = { ok: false, error: error.message };
-        if (!keepGoing) throw error;
-        log(`PRE-FLIGHT FAILED for ${app.id}, continuing (--keep-going):\n${error.message}`);
+  const algs = [...new Set(scenarios.map((x) => x.split('-')[1]))];
+  const cellsOf = (app) => {
+    // The bare app gets one cell per algorithm: the same Authorization header
+    // as the auth apps (hot tokens of that alg), which it ignores, so "x bare"
+    // isolates the middleware from the cost of receiving a 0.5-0.7 KB header.
+    const own =
+      app.kind === 'bare'
+        ? algs.map((alg) => `bare-${alg}`)
+        : app.kind === 'floor'
+          ? scenarios.filter((x) => x.startsWith('cold-'))
+          : scenarios;
+    return own.map((scenario) => {
+      const [temp, alg] = scenario.split('-');
+      return { app, scenario, temp, alg, runs: [], warmups: [], sent: 0 };
+    });
+  };
+  const failed = new Set();
+  const cells = apps.flatMap(cellsOf);
+  if (cells.length === 0) return;
+  const offsets = new Map(); // per app and alg: where the cold pool continues
+  const load = (running, cell, duration, withNoise) => {
+    const key = `${cell.app.id}/${cell.alg}`;
+    const offset = cell.temp === 'cold' ? (offsets.get(key) ?? 0) : 0;
+    const tokensFile = cell.temp === 'cold' ? cold[cell.alg].file : hot[cell.alg].file;
+    const end = withNoise ? startNoiseSample(running.pid, APP_CPU, LOAD_CPU) : undefined;
+    return runLoad({
+      tool,
+      url: `http://127.0.0.1:${running.port}/hello`,
+      tokensFile,
+      offset,
+      connections: mode.connections,
+      duration,
+      cpu: LOAD_CPU,
+    }).then((out) => {
+      if (end) out.noise = end();
+      if (cell.temp === 'cold') offsets.set(key, offset + out.requests);
+      cell.sent += out.requests;
+      return out;
+    });
+  };
+
+  for (let round = 0; round < mode.runs; round += 1) {
+    const running = new Map();
+    try {
+      for (const app of apps) {
+        if (failed.has(app.id)) continue;
+        let r;
+        try {
+          r = await startApp(app.id, appEnv, { cpu: APP_CPU });
+          const pre = await preflight(r, app.kind, validByAlg, badTokens);
+          results.apps[app.id].preflight = { ok: true, ...pre };
+          running.set(app.id, r);
+        } catch (error) {
+          await r?.stop();
+          results.apps[app.id].preflight = { ok: false, error: error.message };
+          if (!keepGoing) throw error;
+          failed.add(app.id);
+          log(`PRE-FLIGHT FAILED for ${app.id}, continuing (--keep-going):\n${error.message}`);
+        }
       }
-    }
-    const cells = [];
-    for (const app of apps) {
-      if (!running.has(app.id)) continue;
-      const own =
-        app.kind === 'bare'
-          ? ['none']
-          : app.kind === 'floor'
-            ? scenarios.filter((x) => x.startsWith('cold-'))
-            : scenarios;
-      for (const scenario of own) {
-        const [temp, alg] = scenario === 'none' ? ['none', undefined] : scenario.split('-');
-        cells.push({ app, scenario, temp, alg, runs: [], warmup: undefined, sent: 0 });
+      const live = cells.filter((c) => running.has(c.app.id));
+      // Warm-up: each fresh process gets load on its first cell, then on every
+      // other cell if the mode asks for per-cell warm-ups.
+      const first = new Set();
+      for (const cell of live) {
+        const seconds = first.has(cell.app.id) ? mode.warmup : mode.warmupFirst;
+        first.add(cell.app.id);
+        if (seconds > 0)
+          cell.warmups.push(await load(running.get(cell.app.id), cell, seconds, false));
       }
-    }
-    if (cells.length === 0) return;
-    const offsets = new Map(); // per app and alg: where the cold pool continues
-    const load = (cell, duration, withNoise) => {
-      const r = running.get(cell.app.id);
-      const key = `${cell.app.id}/${cell.alg}`;
-      const offset = cell.temp === 'cold' ? (offsets.get(key) ?? 0) : 0;
-      const tokensFile =
-        cell.temp === 'hot' ? hot[cell.alg].file : cell.temp === 'cold' ? cold[cell.alg].file : '-';
-      const end = withNoise ? startNoiseSample(r.pid, APP_CPU, LOAD_CPU) : undefined;
-      return runLoad({
-        tool,
-        url: `http://127.0.0.1:${r.port}/hello`,
-        tokensFile,
-        offset,
-        connections: mode.connections,
-        duration,
-        cpu: LOAD_CPU,
-      }).then((out) => {
-        if (end) out.noise = end();
-        if (cell.temp === 'cold') offsets.set(key, offset + out.requests);
-        cell.sent += out.requests;
-        return out;
-      });
-    };
-    const warmed = new Set();
-    for (const cell of cells) {
-      const seconds = warmed.has(cell.app.id) ? mode.warmup : mode.warmupFirst;
-      warmed.add(cell.app.id);
-      if (seconds > 0) cell.warmup = await load(cell, seconds, false);
-    }
-    log(
-      `${framework}: ${cells.length} cells warmed up; ${mode.runs} interleaved round(s) of ${mode.duration} s runs`,
-    );
-    for (let round = 0; round < mode.runs; round += 1) {
-      // Rotate the order each round so no cell always runs first or last.
-      const order = cells.map((_, i) => cells[(i + round) % cells.length]);
-      for (const cell of order) cell.runs.push(await load(cell, mode.duration, true));
-    }
-    for (const cell of cells) {
-      const summary = summarizeRuns(cell.runs);
-      const entry = {
-        framework,
-        app: cell.app.id,
-        kind: cell.app.kind,
-        label: cell.app.label,
-        scenario: cell.scenario,
-        temp: cell.temp,
-        alg: cell.alg,
-        warmup: cell.warmup && {
-          rps: cell.warmup.rps,
-          requests: cell.warmup.requests,
-          errors: cell.warmup.errors,
-        },
-        runs: cell.runs,
-        summary,
-      };
-      if (cell.temp === 'cold') {
-        entry.cold = {
-          pool: cold[cell.alg].count,
-          sentThisScenario: cell.sent,
-          reuseFactor: Math.round((cell.sent / cold[cell.alg].count) * 100) / 100,
-        };
-      }
-      results.http.push(entry);
-      const noise = cell.runs.map((r) => r.noise?.appCoreOtherPct ?? 0);
       log(
-        `  ${cell.app.id.padEnd(26)} ${cell.scenario.padEnd(10)} ${fmt(summary.rps).padStart(7)} req/s ` +
-          `[${fmt(summary.rpsMin)}–${fmt(summary.rpsMax)}] p99 ${fmt(summary.p99Ms, 2)} ms` +
-          (summary.errors ? `  ERRORS ${summary.errors}` : '') +
-          (entry.cold ? `  (pool ${fmt(entry.cold.pool)}, reuse ×${entry.cold.reuseFactor})` : '') +
-          (Math.max(...noise) > 10
-            ? `  noise: up to ${Math.max(...noise)}% other CPU on core ${APP_CPU}`
-            : ''),
+        `${framework} round ${round + 1}/${mode.runs}: ${running.size} fresh app processes pre-flighted and warmed up; ` +
+          `${live.length} cells × ${mode.duration} s`,
       );
-      if (summary.errors) {
-        const tail = running.get(cell.app.id).stderr().trim().split('\n').slice(-5).join('\n');
-        log(
-          `  WARNING: ${summary.errors} non-2xx/socket errors during ${cell.app.id} ${cell.scenario}${tail ? `\n${tail}` : ''}`,
-        );
+      const order = live.map((_, i) => live[(i + round * 3) % live.length]);
+      for (const cell of order)
+        cell.runs.push(await load(running.get(cell.app.id), cell, mode.duration, true));
+      for (const cell of live) {
+        if (running.get(cell.app.id).child.exitCode !== null) {
+          throw new Error(
+            `${cell.app.id} died during the round:\n${running.get(cell.app.id).stderr()}`,
+          );
+        }
       }
+    } finally {
+      for (const r of running.values()) await r.stop();
     }
-  } finally {
-    for (const r of running.values()) await r.stop();
+  }
+
+  for (const cell of cells) {
+    if (cell.runs.length === 0) continue;
+    const summary = summarizeRuns(cell.runs);
+    const warmupRequests = cell.warmups.reduce((n, w) => n + w.requests, 0);
+    const entry = {
+      framework,
+      app: cell.app.id,
+      kind: cell.app.kind,
+      label: cell.app.label,
+      scenario: cell.scenario,
+      temp: cell.temp,
+      alg: cell.alg,
+      processes: cell.runs.length,
+      warmup: {
+        requests: warmupRequests,
+        errors: cell.warmups.reduce((n, w) => n + w.errors.status + w.errors.socket, 0),
+      },
+      runs: cell.runs,
+      summary,
+    };
+    if (cell.temp === 'cold') {
+      entry.cold = {
+        pool: cold[cell.alg].count,
+        sentThisScenario: cell.sent,
+        reuseFactor: Math.round((cell.sent / cold[cell.alg].count) * 100) / 100,
+      };
+    }
+    results.http.push(entry);
+    const noise = cell.runs.map((r) => r.noise?.appCoreOtherPct ?? 0);
+    log(
+      `  ${cell.app.id.padEnd(26)} ${cell.scenario.padEnd(10)} ${fmt(summary.rps).padStart(7)} req/s ` +
+        `[${fmt(summary.rpsMin)}–${fmt(summary.rpsMax)}] p99 ${fmt(summary.p99Ms, 2)} ms` +
+        (summary.errors ? `  ERRORS ${summary.errors}` : '') +
+        (entry.cold ? `  (pool ${fmt(entry.cold.pool)}, reuse ×${entry.cold.reuseFactor})` : '') +
+        (Math.max(...noise) > 10
+          ? `  noise: up to ${Math.max(...noise)}% other CPU on core ${APP_CPU}`
+          : ''),
+    );
+    if (summary.errors)
+      log(
+        `  WARNING: ${summary.errors} non-2xx/socket errors during ${cell.app.id} ${cell.scenario}`,
+      );
   }
 }
 
@@ -734,7 +759,9 @@ async function benchFramework({
 
 async function prepareStorm(mode, plan, issuers) {
   const apps = plan.filter(
-    (a) => a.kind !== 'bare' && (mode.storm.apps === 'all' || a.kind === 'jwks-auth'),
+    (a) =>
+      (a.kind === 'jwks-auth' || a.kind === 'peer') &&
+      (mode.storm.apps === 'all' || a.kind === 'jwks-auth'),
   );
   if (apps.length === 0) {
     // jwks-auth not built yet: keep the storm code path exercised with a peer.
@@ -790,7 +817,52 @@ async function startStormApps(storm, stormApps) {
   );
 }
 
-async function runStorms(storm, stormApps, mode, tool, results, keepGoing) {
+/** Runs lib/storm-client.js pinned to the load CPU; calls onRotate when it asks. */
+async function runStormClient({ url, fileA, fileB, connections, warmup, steady, storm, onRotate }) {
+  const config = JSON.stringify({
+    url,
+    tokensA: fileA,
+    tokensB: fileB,
+    connections,
+    warmup,
+    steady,
+    storm,
+  });
+  const child = spawnTracked(process.execPath, [`${BENCH}lib/storm-client.js`, config], {
+    cpu: LOAD_CPU,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => {
+        child.kill('SIGKILL');
+        reject(new Error(`storm client timed out\n${stderr}`));
+      },
+      (warmup + steady + storm + 60) * 1000,
+    );
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      stdout += d;
+      if (stdout.includes('ROTATE\n') && !child.rotated) {
+        child.rotated = true;
+        onRotate();
+        child.stdin.write('GO\n');
+      }
+    });
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      const line = stdout.split('\n').find((l) => l.startsWith('STORM_JSON '));
+      if (code !== 0 || !line)
+        reject(new Error(`storm client failed (${code}):\n${stdout}\n${stderr}`));
+      else resolve(JSON.parse(line.slice('STORM_JSON '.length)));
+    });
+  });
+}
+
+async function runStorms(storm, stormApps, mode, results, keepGoing) {
   const cooldownMs = 31_000;
   const wait = storm.startedAt + cooldownMs - Date.now();
   if (wait > 0) {
@@ -806,34 +878,21 @@ async function runStorms(storm, stormApps, mode, tool, results, keepGoing) {
     try {
       issuer.resetJwks(); // kid A only, as at start-up
       const idleS = Math.round((Date.now() - storm.startedAt) / 1000);
-      if (mode.storm.warmup > 0)
-        await runLoad({
-          tool,
-          url,
-          tokensFile: storm.fileA,
-          connections,
-          duration: mode.storm.warmup,
-          cpu: LOAD_CPU,
-        });
-      const steady = await runLoad({
-        tool,
+      // One client run on established connections: warm-up and steady state
+      // with kid-A tokens, then (on its ROTATE) kid B is published next to A,
+      // the counters reset, and every connection switches to kid-B tokens.
+      const r = await runStormClient({
         url,
-        tokensFile: storm.fileA,
+        fileA: storm.fileA,
+        fileB: storm.fileB,
         connections,
-        duration: mode.storm.steady,
-        cpu: LOAD_CPU,
-      });
-      // Rotation: kid B is published (next to A) and every client switches to B-signed tokens at once.
-      issuer.setJwksKeys({ keys: [storm.keyA.publicJwk, storm.keyB.publicJwk] });
-      issuer.resetCounts();
-      const burst = await runLoad({
-        tool,
-        url,
-        tokensFile: storm.fileB,
-        connections,
-        duration: mode.storm.storm,
-        cpu: LOAD_CPU,
-        countStatuses: true,
+        warmup: mode.storm.warmup,
+        steady: mode.storm.steady,
+        storm: mode.storm.storm,
+        onRotate: () => {
+          issuer.setJwksKeys({ keys: [storm.keyA.publicJwk, storm.keyB.publicJwk] });
+          issuer.resetCounts();
+        },
       });
       const counts = { ...issuer.requests };
       const entry = {
@@ -843,22 +902,9 @@ async function runStorms(storm, stormApps, mode, tool, results, keepGoing) {
         label: app.label,
         connections,
         idleBeforeS: idleS,
-        steady: {
-          rps: steady.rps,
-          p50Ms: steady.latencyMs.p50,
-          p99Ms: steady.latencyMs.p99,
-          maxMs: steady.latencyMs.max,
-          errors: steady.errors,
-        },
-        storm: {
-          rps: burst.rps,
-          p50Ms: burst.latencyMs.p50,
-          p99Ms: burst.latencyMs.p99,
-          maxMs: burst.latencyMs.max,
-          errors: burst.errors,
-          requests: burst.requests,
-          statuses: burst.statuses,
-        },
+        steady: r.steady,
+        storm: r.storm,
+        stormFirstSecond: r.stormFirstSecond,
         jwksFetches: counts.jwks,
         discoveryFetches: counts.discovery,
       };
@@ -866,10 +912,7 @@ async function runStorms(storm, stormApps, mode, tool, results, keepGoing) {
       results.storm.push(entry);
       log(
         `  storm ${app.id.padEnd(26)} fetches ${counts.jwks}  p99 steady ${fmt(entry.steady.p99Ms, 1)} ms → storm ${fmt(entry.storm.p99Ms, 1)} ms ` +
-          `(×${fmt(entry.p99Ratio, 2)}), max ${fmt(entry.storm.maxMs, 1)} ms, statuses ${JSON.stringify(burst.statuses)}` +
-          (burst.errors.socket + burst.errors.timeout
-            ? `, socket errors ${burst.errors.socket}, timeouts ${burst.errors.timeout}`
-            : ''),
+          `(×${fmt(entry.p99Ratio, 2)}), max ${fmt(entry.storm.maxMs, 1)} ms, statuses ${JSON.stringify(r.storm.statuses)}`,
       );
     } catch (error) {
       results.storm.push({

@@ -9,6 +9,10 @@ export const config = {
   issuer: process.env.ISSUER ?? '',
   jwksUri: process.env.JWKS_URI ?? '',
   audience: process.env.AUDIENCE ?? 'https://api.example.test',
+  // The rotation storm opens 500 connections at once: Node's default accept
+  // backlog (511) overflows on a busy core and the kernel then drops
+  // handshakes, adding ~1 s SYN-ACK retransmits to the measured latency.
+  backlog: Number(process.env.BACKLOG ?? 4096),
   algorithms: (process.env.ALGORITHMS ?? 'RS256,ES256').split(',').filter(Boolean),
 };
 
@@ -26,6 +30,16 @@ export function helloBody(sub) {
   return sub === undefined ? { ok: true } : { ok: true, sub };
 }
 
+/**
+ * For the bare apps: download the JWKS once at start-up, exactly as the auth
+ * apps do, and ignore it. A process that made an outbound HTTP request before
+ * serving can run measurably slower afterwards (V8 JIT and heap-sizing state
+ * differ), so the baseline must not be the only process that skipped it.
+ */
+export async function fetchJwksLikeTheAuthApps() {
+  if (config.jwksUri) await (await fetch(config.jwksUri)).json();
+}
+
 /** Prints the bound port and ties the process lifetime to stdin. */
 export function announce(port) {
   process.stdout.write(`${JSON.stringify({ port })}\n`);
@@ -37,7 +51,9 @@ export function announce(port) {
 
 /** node:http server helper for Express and Koa: listen and announce. */
 export function listenAndAnnounce(server) {
-  server.listen(config.port, config.host, () => announce(server.address().port));
+  server.listen({ port: config.port, host: config.host, backlog: config.backlog }, () =>
+    announce(server.address().port),
+  );
   server.on('error', (error) => {
     console.error(error);
     process.exit(1);

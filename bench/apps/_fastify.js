@@ -10,7 +10,7 @@ export async function startFastify(setup, subject = () => undefined) {
   const app = Fastify({ logger: false });
   if (setup) await setup(app);
   app.get('/hello', async (request) => helloBody(subject(request)));
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host, backlog: config.backlog });
   announce(app.server.address().port);
   return app;
 }

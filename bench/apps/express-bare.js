@@ -1,7 +1,14 @@
 // Express, no authentication: the baseline every Express variant is compared with.
 import { createServer } from 'node:http';
 import express from 'express';
-import { expressErrorHandler, helloBody, listenAndAnnounce } from './_common.js';
+import {
+  expressErrorHandler,
+  fetchJwksLikeTheAuthApps,
+  helloBody,
+  listenAndAnnounce,
+} from './_common.js';
+
+await fetchJwksLikeTheAuthApps();
 
 const app = express();
 app.disable('x-powered-by');

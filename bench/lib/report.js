@@ -7,6 +7,8 @@ const TARGET_STORM_FETCHES = 1;
 const TARGET_STORM_P99 = 2; // storm p99 <= 2 x steady p99
 
 const SCENARIO_TITLE = {
+  'bare-RS256': 'no auth, RS256-sized header',
+  'bare-ES256': 'no auth, ES256-sized header',
   'hot-RS256': 'hot, RS256',
   'hot-ES256': 'hot, ES256',
   'cold-RS256': 'cold, RS256',
@@ -40,8 +42,13 @@ export function analyze(results) {
   const out = [];
   for (const framework of frameworks) {
     const entries = results.http.filter((e) => e.framework === framework);
-    const bare = entries.find((e) => e.kind === 'bare');
-    const bareRps = bare?.summary.rps;
+    // Bare baseline per algorithm (same Authorization header as the auth apps);
+    // results from before that change have a single header-less bare entry.
+    const bares = entries.filter((e) => e.kind === 'bare');
+    const bareFor = (alg) =>
+      bares.find((e) => e.alg === alg) ?? bares.find((e) => e.alg === undefined);
+    const bare = bares[0];
+    const bareRps = Math.max(...bares.map((e) => e.summary.rps), 0) || undefined;
     const scenarios = [...new Set(entries.filter((e) => e.kind !== 'bare').map((e) => e.scenario))];
     const tables = [];
     for (const scenario of scenarios) {
@@ -53,11 +60,13 @@ export function analyze(results) {
         undefined,
       );
       const [temp, alg] = scenario.split('-');
-      const ideal = temp === 'cold' ? idealCold(bareRps, floor[alg]) : NaN;
+      const bareEntry = bareFor(alg);
+      const bareAlgRps = bareEntry?.summary.rps;
+      const ideal = temp === 'cold' ? idealCold(bareAlgRps, floor[alg]) : NaN;
       const decorated = rows.map((e) => {
         const r = {
           entry: e,
-          vsBare: bareRps ? e.summary.rps / bareRps : NaN,
+          vsBare: bareAlgRps ? e.summary.rps / bareAlgRps : NaN,
           vsBestPeer: bestPeer ? e.summary.rps / bestPeer.summary.rps : NaN,
           vsIdeal: Number.isFinite(ideal) ? e.summary.rps / ideal : NaN,
           vsFloorApp: floorApp ? e.summary.rps / floorApp.summary.rps : NaN,
@@ -82,12 +91,22 @@ export function analyze(results) {
         floor: floor[alg],
         floorApp,
         bestPeer,
+        bare: bareEntry,
+        bareRps: bareAlgRps,
         rows: decorated,
       });
     }
-    out.push({ framework, bare, bareRps, tables });
+    out.push({ framework, bare, bares, bareRps, tables });
   }
   return out;
+}
+
+/** Responses in a storm window that were not 2xx (plus socket errors, for older result files). */
+function notOk(window) {
+  const bad = Object.entries(window.statuses ?? {})
+    .filter(([code]) => !code.startsWith('2'))
+    .reduce((sum, [, n]) => sum + n, 0);
+  return bad + (window.errors ? window.errors.socket + window.errors.timeout : 0);
 }
 
 const order = (kind) => ({ 'jwks-auth': 0, peer: 1, floor: 2, bare: 3 })[kind] ?? 4;
@@ -104,7 +123,7 @@ function summaryTable(results, analysis) {
       const hot = t.temp === 'hot';
       lines.push(
         `| ${FRAMEWORK_TITLE[fw.framework] ?? fw.framework} | ${SCENARIO_TITLE[t.scenario]} | ${num(ours.entry.summary.rps)} | ` +
-          `${hot ? `bare app ${num(fw.bareRps)}` : `ideal ${num(t.ideal)}${t.floorApp ? ` (floor app measured: ${num(t.floorApp.summary.rps)}, jwks-auth = ${ratio(ours.vsFloorApp)} of it)` : ''}`} | ` +
+          `${hot ? `bare app ${num(t.bareRps)}` : `ideal ${num(t.ideal)}${t.floorApp ? ` (floor app measured: ${num(t.floorApp.summary.rps)}, jwks-auth = ${ratio(ours.vsFloorApp)} of it)` : ''}`} | ` +
           `${ratio(hot ? ours.vsBare : ours.vsIdeal)} | ${ours.targetText} | ${verdict(ours.target)} |`,
       );
     }
@@ -112,12 +131,7 @@ function summaryTable(results, analysis) {
   for (const s of results.storm.filter((x) => x.kind === 'jwks-auth' && !x.error)) {
     const fetchOk = s.jwksFetches === TARGET_STORM_FETCHES;
     const p99Ok = s.p99Ratio <= TARGET_STORM_P99;
-    const rejected =
-      Object.entries(s.storm.statuses ?? {})
-        .filter(([code]) => !code.startsWith('2'))
-        .reduce((sum, [, n]) => sum + n, 0) +
-      s.storm.errors.socket +
-      s.storm.errors.timeout;
+    const rejected = notOk(s.storm);
     lines.push(
       `| ${FRAMEWORK_TITLE[s.framework] ?? s.framework} | rotation storm | ${num(s.storm.rps)} | JWKS fetches | ${s.jwksFetches} | = ${TARGET_STORM_FETCHES} | ${verdict(fetchOk)}` +
         `${rejected ? ` ⚠️ ${num(rejected)} of ${num(s.storm.requests)} storm requests not 2xx` : ''} |`,
@@ -161,7 +175,7 @@ export function renderMarkdown(results) {
   L.push('');
   L.push(
     `Measured ${m.date.slice(0, 10)} on ${m.cpuModel} (${m.cores} cores), Node ${m.node}, load generator ${m.tool}. ` +
-      `Each app ran alone in its own process pinned to CPU ${c.appCpu}; the load generator was pinned to CPU ${c.loadCpu}` +
+      `Each app ran in its own process pinned to CPU ${c.appCpu} (loaded one at a time); the load generator was pinned to CPU ${c.loadCpu}` +
       `${m.pinned ? '' : ' (**pinning was not available: numbers are unpinned**)'}.` +
       (results.mode !== 'full'
         ? ` **${results.mode} mode: smoke-test numbers, not for comparison.**`
@@ -196,8 +210,8 @@ export function renderMarkdown(results) {
     `| Pinning | ${m.pinned ? `taskset: app on CPU ${c.appCpu}, load generator on CPU ${c.loadCpu}` : 'none (taskset unavailable)'} |`,
   );
   L.push(
-    `| Runs | per framework all apps run side by side (idle unless loaded); warm-up ${c.warmupFirst} s for an app's first scenario, ${c.warmup} s for each other one; ` +
-      `then ${c.runs} interleaved round(s), each one ${c.duration} s run of every app × scenario; median req/s, min–max spread, median p99 |`,
+    `| Runs | ${c.runs} round(s); each round starts a fresh process per app, pre-flights it, warms it up ${c.warmupFirst} s, then runs every ` +
+      `app × scenario once for ${c.duration} s (order rotated per round). Median req/s over the rounds (= over independent processes), min–max spread, median p99 |`,
   );
   L.push(`| Load average at start | ${m.loadavgAtStart.join(', ')} |`);
   if (noise) {
@@ -220,7 +234,9 @@ export function renderMarkdown(results) {
       '` and algorithms RS256, ES256.',
   );
   L.push(
-    '- Before measuring, each app must answer 200 to a valid RS256 and ES256 token and 401 to a tampered signature, a malformed token and no token.',
+    '- Before measuring, each auth app must answer 200 (echoing the `sub`) to a valid RS256 and ES256 token, and 401 to a tampered signature, a wrong audience, ' +
+      'a wrong issuer, an expired token, a malformed token and no token. The bare app is sent the same Authorization headers and downloads the same JWKS ' +
+      'once at start-up (and ignores both), so × bare measures the middleware, not the cost of receiving a 0.5–0.7 KB header or of having made an outbound request.',
   );
   const hot = results.tokens.hot ?? {};
   const cold = results.tokens.cold ?? {};
@@ -241,13 +257,14 @@ export function renderMarkdown(results) {
     const title = FRAMEWORK_TITLE[fw.framework] ?? fw.framework;
     L.push(`## ${title}`);
     L.push('');
-    if (fw.bare) {
-      const s = fw.bare.summary;
+    for (const b of fw.bares) {
+      const s = b.summary;
+      const what = b.alg ? `, receiving the ${b.alg} hot tokens, which it ignores` : '';
       L.push(
-        `Bare ${title} app (no auth): **${num(s.rps)} req/s** (${num(s.rpsMin)}–${num(s.rpsMax)}), p99 ${num(s.p99Ms, 2)} ms.`,
+        `Bare ${title} app (no auth${what}): **${num(s.rps)} req/s** (${num(s.rpsMin)}–${num(s.rpsMax)}), p99 ${num(s.p99Ms, 2)} ms.  `,
       );
-      L.push('');
     }
+    if (fw.bares.length) L.push('');
     for (const t of fw.tables) {
       L.push(`### ${title}: ${SCENARIO_TITLE[t.scenario] ?? t.scenario}`);
       L.push('');
@@ -270,7 +287,7 @@ export function renderMarkdown(results) {
       if (coldCols) {
         L.push('');
         L.push(
-          `Ideal cold bound: 1 / (1/${num(fw.bareRps)} + 1/${num(t.floor)}) = **${num(t.ideal)} req/s** ` +
+          `Ideal cold bound: 1 / (1/${num(t.bareRps)} + 1/${num(t.floor)}) = **${num(t.ideal)} req/s** ` +
             `(bare ${title} req/s and \`crypto.verify\` ${t.alg} ops/s on one core).` +
             (t.floorApp
               ? ` The floor app (the bare app plus one \`crypto.verify\` per request, no claim checks) measured ${num(t.floorApp.summary.rps)} req/s = ` +
@@ -288,13 +305,14 @@ export function renderMarkdown(results) {
     const s0 = results.storm.find((s) => !s.error);
     L.push(
       'Each app is started against a separate issuer whose JWKS holds only kid A, warmed with kid-A tokens, and left idle for longer than the ' +
-        '30 s unknown-kid cooldown of jwks-auth and jose. Then: steady state with kid-A tokens, the JWKS is switched to A + B, the request ' +
-        `counters are reset, and ${s0 ? s0.connections : ''} fresh connections send tokens signed with the new kid B at once. ` +
-        '"Fetches" is what the key-set server saw during the storm.',
+        `30 s unknown-kid cooldown of jwks-auth and jose. Then one client run (autocannon, pinned to CPU ${results.config.loadCpu}) on ` +
+        `${s0 ? s0.connections : ''} established keep-alive connections: warm-up and steady state with kid-A tokens; then the JWKS is switched to A + B, the ` +
+        "key-set server's counters are reset and every connection switches to tokens signed with the new kid B. " +
+        '"Fetches" is what the key-set server saw after the switch; latencies are per response, by completion time (steady window vs the storm window after the switch).',
     );
     L.push('');
     L.push(
-      '| Framework | App | JWKS fetches | storm responses | steady req/s | steady p99 ms | storm p99 ms | storm ÷ steady | storm max ms | target |',
+      '| Framework | App | JWKS fetches | storm responses | steady req/s | steady p99 ms | storm p99 ms | storm ÷ steady | 1st second after the switch: p99 / max ms | target |',
     );
     L.push('|---|---|--:|---|--:|--:|--:|--:|--:|---|');
     for (const s of results.storm) {
@@ -307,18 +325,18 @@ export function renderMarkdown(results) {
       }
       const target =
         s.kind === 'jwks-auth'
-          ? `${verdict(s.jwksFetches === TARGET_STORM_FETCHES && s.p99Ratio <= TARGET_STORM_P99)}`
+          ? `${verdict(s.jwksFetches === TARGET_STORM_FETCHES && s.p99Ratio <= TARGET_STORM_P99)}${notOk(s.storm) ? ' ⚠️ rejections' : ''}`
           : '';
       const statuses = Object.entries(s.storm.statuses ?? {})
-        .sort(([a], [b]) => a.localeCompare(b))
+        .sort(([x], [y]) => x.localeCompare(y))
         .map(([code, n]) =>
           code.startsWith('2') ? `${num(n)} × ${code}` : `**${num(n)} × ${code}**`,
         );
-      const socket = s.storm.errors.socket + s.storm.errors.timeout;
-      if (socket) statuses.push(`**${num(socket)} socket errors/timeouts**`);
+      const first = s.stormFirstSecond;
       L.push(
-        `| ${fwTitle} | ${s.kind === 'jwks-auth' ? `**${s.label}**` : s.label} | ${s.jwksFetches} | ${statuses.join(', ') || `${num(s.storm.errors.status)} non-2xx`} | ` +
-          `${num(s.steady.rps)} | ${num(s.steady.p99Ms, 1)} | ${num(s.storm.p99Ms, 1)} | ${ratio(s.p99Ratio)} | ${num(s.storm.maxMs, 1)} | ${target} |`,
+        `| ${fwTitle} | ${s.kind === 'jwks-auth' ? `**${s.label}**` : s.label} | ${s.jwksFetches} | ${statuses.join(', ')} | ` +
+          `${num(s.steady.rps)} | ${num(s.steady.p99Ms, 1)} | ${num(s.storm.p99Ms, 1)} | ${ratio(s.p99Ratio)} | ` +
+          `${first ? `${num(first.p99Ms, 1)} / ${num(first.maxMs, 1)}` : ''} | ${target} |`,
       );
     }
     L.push('');
@@ -350,10 +368,11 @@ export function renderMarkdown(results) {
       L.push(`| ${name.startsWith('jwks-auth') ? `**${name}**` : name} | ${cells.join(' | ')} |`);
     }
     L.push('');
-    L.push(
-      'The floor is measured on distinct tokens with inputs already decoded; "hot" cycles 100 tokens, "cold" ' +
-        `${num(results.micro.results.find((r) => r.variant === 'cold' && r.lib !== 'floor')?.tokens)} distinct tokens. fast-jwt is given the PEM key directly (no key lookup).`,
-    );
+    if (results.micro.results.some((r) => r.lib !== 'floor'))
+      L.push(
+        'The floor is measured on distinct tokens with inputs already decoded; "hot" cycles 100 tokens, "cold" ' +
+          `${num(results.micro.results.find((r) => r.variant === 'cold' && r.lib !== 'floor')?.tokens)} distinct tokens. fast-jwt is given the PEM key directly (no key lookup).`,
+      );
     L.push('');
   }
 
@@ -426,7 +445,7 @@ export function renderSvg(results) {
   );
   for (const fw of analysis) {
     const max = Math.max(
-      fw.bareRps ?? 0,
+      ...fw.bares.map((b) => b.summary.rpsMax),
       ...fw.tables.flatMap((t) => t.rows.map((r) => r.entry.summary.rpsMax)),
     );
     const scale = (v) => (max > 0 ? (v / max) * barMaxW : 0);
@@ -442,7 +461,7 @@ export function renderSvg(results) {
       );
       y += 6;
       const rows = [...t.rows];
-      if (fw.bare && !rows.some((r) => r.entry.kind === 'bare')) rows.push({ entry: fw.bare });
+      if (t.bare && !rows.some((r) => r.entry.kind === 'bare')) rows.push({ entry: t.bare });
       const top = y;
       for (const r of rows) {
         const e = r.entry;
