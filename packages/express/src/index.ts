@@ -28,6 +28,7 @@ export type JwksAuthMiddleware = RequestHandler & { readonly verifier: Verifier<
 // helpers so their 401/403 challenges name the same realm.
 const REALM: unique symbol = Symbol('jwks-auth.realm');
 type WithRealm = { [REALM]?: string };
+const DEFAULT_REALM = 'api';
 
 function isPreflight(req: Request): boolean {
   return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
@@ -50,7 +51,9 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
   function authenticate(req: Request, _res: Response, next: NextFunction): void {
     // CORS preflights carry no credentials (Fetch standard); let them through.
     if (isPreflight(req)) return next();
-    (req as Request & WithRealm)[REALM] = realm;
+    // Only a non-default realm needs recording: the helpers default to "api",
+    // and adding a property to every request costs time on the hot path.
+    if (realm !== DEFAULT_REALM) (req as Request & WithRealm)[REALM] = realm;
     let outcome: VerifyResult | undefined | Promise<VerifyResult | undefined>;
     try {
       outcome = verifier.handle(req, req);

@@ -36,6 +36,7 @@ export type JwksAuthHook = (
 // Realm of the plugin instance that authenticated the request, read by the
 // route helpers so their 401/403 challenges name the same realm.
 const REALM: unique symbol = Symbol('jwks-auth.realm');
+const DEFAULT_REALM = 'api';
 type WithRealm = { [REALM]: string | null };
 
 const ROUTE_SETTINGS: ReadonlyArray<unknown> = [undefined, true, false, 'optional'];
@@ -78,7 +79,7 @@ const plugin: FastifyPluginCallback<JwksAuthOptions> = (app, options, done) => {
     ) {
       return next();
     }
-    (request as FastifyRequest & WithRealm)[REALM] = realm;
+    if (realm !== DEFAULT_REALM) (request as FastifyRequest & WithRealm)[REALM] = realm;
     const required = setting === undefined ? undefined : setting === true;
     let outcome: VerifyResult | undefined | Promise<VerifyResult | undefined>;
     try {

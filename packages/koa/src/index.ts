@@ -20,6 +20,7 @@ export type JwksAuthMiddleware = Middleware & { readonly verifier: Verifier<Cont
 // Realm of the jwksAuth() instance that saw the request, read by the route
 // helpers so their 401/403 challenges name the same realm.
 const REALM: unique symbol = Symbol('jwks-auth.realm');
+const DEFAULT_REALM = 'api';
 
 /**
  * Koa middleware that authenticates the bearer token of every request and
@@ -42,7 +43,9 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
     if (ctx.method === 'OPTIONS' && ctx.headers['access-control-request-method'] !== undefined) {
       return next();
     }
-    ctx[REALM] = realm;
+    // Only a non-default realm needs recording (the helpers default to "api"):
+    // adding a property to every context costs time on the hot path.
+    if (realm !== DEFAULT_REALM) ctx[REALM] = realm;
     // A throw here rejects the middleware chain, which is what Koa expects.
     const outcome = verifier.handle(ctx.request, ctx);
     if (outcome instanceof Promise) {
