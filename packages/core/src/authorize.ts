@@ -1,4 +1,4 @@
-import { InsufficientScopeError, UnauthorizedError } from './errors.js';
+import { DEFAULT_REALM, InsufficientScopeError, UnauthorizedError } from './errors.js';
 import type { JWTPayload, VerifyResult } from './types.js';
 
 /** A route-level check: returns when the verified token satisfies it, throws a 401/403 `JwksAuthError` otherwise. */
@@ -47,7 +47,7 @@ export function requiredScopes(
   }
   const any = options.any === true;
   const scope = needed.join(' ');
-  return (auth, realm = 'api') => {
+  return (auth, realm = DEFAULT_REALM) => {
     const granted = grantedScopes(requireAuth(auth, realm).payload);
     const ok = any ? needed.some((s) => granted.has(s)) : needed.every((s) => granted.has(s));
     if (!ok) {
@@ -81,7 +81,7 @@ function claimName(claim: unknown): string {
  */
 export function claimEquals(claim: string, value: string | number | boolean | null): AuthCheck {
   const name = claimName(claim);
-  return (auth, realm = 'api') => {
+  return (auth, realm = DEFAULT_REALM) => {
     if (requireAuth(auth, realm).payload[name] !== value) throw claimFailure(name, realm);
   };
 }
@@ -98,7 +98,7 @@ export function claimIncludes(
 ): AuthCheck {
   const name = claimName(claim);
   if (values.length === 0) throw new TypeError('claimIncludes needs at least one value');
-  return (auth, realm = 'api') => {
+  return (auth, realm = DEFAULT_REALM) => {
     const actual = requireAuth(auth, realm).payload[name];
     const list: unknown[] =
       typeof actual === 'string' ? actual.split(' ') : Array.isArray(actual) ? actual : [];
@@ -121,7 +121,7 @@ export function claimCheck(
   if (typeof description !== 'string' || description.length === 0) {
     throw new TypeError('"description" must be a non-empty string');
   }
-  return (auth, realm = 'api') => {
+  return (auth, realm = DEFAULT_REALM) => {
     let ok: boolean;
     try {
       ok = check(requireAuth(auth, realm).payload) === true;

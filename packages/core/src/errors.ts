@@ -25,6 +25,9 @@ export type JwksAuthErrorCode =
   | 'ERR_DISCOVERY_FAILED'
   | 'ERR_HOOK_FAILED';
 
+/** Realm used in `WWW-Authenticate` when none is configured. */
+export const DEFAULT_REALM = 'api';
+
 /** The RFC 6750 §3.1 error values (absent when no credentials were sent). */
 export type BearerErrorName = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
 
@@ -104,7 +107,7 @@ export class JwksAuthError extends Error {
     const headers: Record<string, string> = {};
     if (status === 401 || status === 400 || status === 403) {
       headers['WWW-Authenticate'] = bearerChallenge(
-        init.realm ?? 'api',
+        init.realm ?? DEFAULT_REALM,
         error,
         this.error_description,
         init.scope,
@@ -117,7 +120,7 @@ export class JwksAuthError extends Error {
 
 /** 401 without an `error` attribute: the request carried no token (RFC 6750 §3.1). */
 export class UnauthorizedError extends JwksAuthError {
-  constructor(realm = 'api') {
+  constructor(realm = DEFAULT_REALM) {
     super('ERR_NO_TOKEN', 401, undefined, 'no bearer token in the request', { realm });
   }
 }
@@ -164,4 +167,29 @@ export class KeySetUnavailableError extends JwksAuthError {
 /** True when `value` is an error thrown by jwks-auth. */
 export function isJwksAuthError(value: unknown): value is JwksAuthError {
   return value instanceof JwksAuthError;
+}
+
+/** The RFC 6750 JSON body of an error: `unauthorized` when no token was sent, `temporarily_unavailable` for a 503. */
+export interface BearerErrorBody {
+  error: string;
+  /** Never contains the token; a 503 gets a generic text (details stay in `cause`). */
+  error_description: string;
+}
+
+/**
+ * The JSON body to answer a `JwksAuthError` with, for apps that want JSON
+ * rather than their framework's default error page.
+ *
+ * @example
+ * res.status(err.status).set(err.headers).json(bearerErrorBody(err));
+ */
+export function bearerErrorBody(error: JwksAuthError): BearerErrorBody {
+  if (error.error !== undefined) {
+    return { error: error.error, error_description: error.error_description ?? error.message };
+  }
+  if (error.status === 401) return { error: 'unauthorized', error_description: error.message };
+  return {
+    error: 'temporarily_unavailable',
+    error_description: 'authentication is temporarily unavailable',
+  };
 }

@@ -2,6 +2,17 @@ import { InvalidRequestError, JwksAuthError } from './errors.js';
 import type { RequestLike, ResolvedOptions } from './options.js';
 import type { MaybePromise } from './types.js';
 
+/**
+ * Whether a request is a CORS preflight (`OPTIONS` with
+ * `Access-Control-Request-Method`). Browsers send preflights without
+ * credentials (Fetch standard), so adapters let them through untouched.
+ */
+export function isCorsPreflight(request: Pick<RequestLike, 'method' | 'headers'>): boolean {
+  return (
+    request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined
+  );
+}
+
 /** RFC 6750 §2.1 `b64token`. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 

@@ -18,9 +18,12 @@ export {
   InsufficientScopeError,
   KeySetUnavailableError,
   bearerChallenge,
+  bearerErrorBody,
   isJwksAuthError,
+  DEFAULT_REALM,
 } from './errors.js';
-export type { JwksAuthErrorCode, BearerErrorName } from './errors.js';
+export type { JwksAuthErrorCode, BearerErrorName, BearerErrorBody } from './errors.js';
+export { isCorsPreflight } from './extract.js';
 export {
   requiredScopes,
   claimEquals,

@@ -42,11 +42,6 @@ export class RemoteKeySet {
 
   constructor(private readonly context: KeySetContext) {}
 
-  /** Milliseconds since the current keys were fetched (Infinity when none). */
-  get age(): number {
-    return this.keys === undefined ? Number.POSITIVE_INFINITY : Date.now() - this.fetchedAt;
-  }
-
   /**
    * Keys usable for `alg`/`kid`. Waits for the network only when there are no
    * usable keys yet, they are past `maxStaleAge`, or the `kid` is unknown and

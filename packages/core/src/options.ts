@@ -1,3 +1,4 @@
+import { DEFAULT_REALM } from './errors.js';
 import type { JwksAuthEvent } from './events.js';
 import type { VerifyResult } from './types.js';
 
@@ -294,7 +295,7 @@ export function resolveOptions(options: VerifierOptions<never>): ResolvedOptions
   const requiredClaims = new Set<string>(['exp', ...(o.requiredClaims ?? [])]);
   if (strict) for (const claim of STRICT_CLAIMS) requiredClaims.add(claim);
 
-  const realm = o.realm ?? 'api';
+  const realm = o.realm ?? DEFAULT_REALM;
   if (typeof realm !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(realm)) {
     fail('realm', 'must be a string of printable ASCII without quotes or backslashes');
   }

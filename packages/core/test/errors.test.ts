@@ -5,6 +5,7 @@ import {
   KeySetUnavailableError,
   UnauthorizedError,
   bearerChallenge,
+  bearerErrorBody,
   isJwksAuthError,
 } from '@jwks-auth/core';
 
@@ -55,5 +56,27 @@ describe('JwksAuthError', () => {
     const err = new KeySetUnavailableError('ERR_JWKS_UNAVAILABLE', 'down', { retryAfter: 4 });
     expect(err).toMatchObject({ status: 503, expose: false, headers: { 'Retry-After': '4' } });
     expect(err.headers['WWW-Authenticate']).toBeUndefined();
+  });
+});
+
+describe('bearerErrorBody', () => {
+  it('gives the RFC 6750 error, unauthorized without a token, and a generic 503', () => {
+    const expired = new InvalidTokenError('ERR_TOKEN_EXPIRED', 'the token has expired');
+    expect(bearerErrorBody(expired)).toEqual({
+      error: 'invalid_token',
+      error_description: 'the token has expired',
+    });
+    expect(bearerErrorBody(new UnauthorizedError())).toEqual({
+      error: 'unauthorized',
+      error_description: 'no bearer token in the request',
+    });
+    const down = new KeySetUnavailableError(
+      'ERR_JWKS_UNAVAILABLE',
+      'the signing keys are unavailable',
+    );
+    expect(bearerErrorBody(down)).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: 'authentication is temporarily unavailable',
+    });
   });
 });

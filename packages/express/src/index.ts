@@ -1,5 +1,8 @@
 import {
+  DEFAULT_REALM,
+  bearerErrorBody,
   createVerifier,
+  isCorsPreflight,
   claimCheck as coreClaimCheck,
   claimEquals as coreClaimEquals,
   claimIncludes as coreClaimIncludes,
@@ -8,6 +11,7 @@ import {
 } from '@jwks-auth/core';
 import type {
   AuthCheck,
+  BearerErrorBody,
   JWTPayload,
   RequiredScopesOptions,
   Verifier,
@@ -28,11 +32,6 @@ export type JwksAuthMiddleware = RequestHandler & { readonly verifier: Verifier<
 // helpers so their 401/403 challenges name the same realm.
 const REALM: unique symbol = Symbol('jwks-auth.realm');
 type WithRealm = { [REALM]?: string };
-const DEFAULT_REALM = 'api';
-
-function isPreflight(req: Request): boolean {
-  return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
-}
 
 /**
  * Express middleware that authenticates the bearer token of every request and
@@ -50,7 +49,7 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
 
   function authenticate(req: Request, _res: Response, next: NextFunction): void {
     // CORS preflights carry no credentials (Fetch standard); let them through.
-    if (isPreflight(req)) return next();
+    if (isCorsPreflight(req)) return next();
     // Only a non-default realm needs recording: the helpers default to "api",
     // and adding a property to every request costs time on the hot path.
     if (realm !== DEFAULT_REALM) (req as Request & WithRealm)[REALM] = realm;
@@ -140,13 +139,8 @@ export function claimCheck(
   return guard(coreClaimCheck(check, description));
 }
 
-/** JSON body written by {@link jwksAuthErrorHandler}. */
-export interface JwksAuthErrorBody {
-  /** RFC 6750 error; `unauthorized` when no token was sent, `temporarily_unavailable` for 503. */
-  error: string;
-  /** Human-readable reason; never contains the token. */
-  error_description: string;
-}
+/** JSON body written by {@link jwksAuthErrorHandler} (the core's `bearerErrorBody`). */
+export type JwksAuthErrorBody = BearerErrorBody;
 
 /**
  * Optional error middleware answering `JwksAuthError`s with an RFC 6750 JSON
@@ -158,15 +152,6 @@ export interface JwksAuthErrorBody {
 export function jwksAuthErrorHandler(): ErrorRequestHandler {
   return function renderJwksAuthError(err, _req, res, next) {
     if (!isJwksAuthError(err) || res.headersSent) return next(err);
-    const body: JwksAuthErrorBody =
-      err.error !== undefined
-        ? { error: err.error, error_description: err.error_description ?? err.message }
-        : err.status === 401
-          ? { error: 'unauthorized', error_description: err.message }
-          : {
-              error: 'temporarily_unavailable',
-              error_description: 'authentication is temporarily unavailable',
-            };
-    res.status(err.status).set(err.headers).json(body);
+    res.status(err.status).set(err.headers).json(bearerErrorBody(err));
   };
 }

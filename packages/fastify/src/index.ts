@@ -1,5 +1,7 @@
 import {
+  DEFAULT_REALM,
   createVerifier,
+  isCorsPreflight,
   claimCheck as coreClaimCheck,
   claimEquals as coreClaimEquals,
   claimIncludes as coreClaimIncludes,
@@ -36,7 +38,6 @@ export type JwksAuthHook = (
 // Realm of the plugin instance that authenticated the request, read by the
 // route helpers so their 401/403 challenges name the same realm.
 const REALM: unique symbol = Symbol('jwks-auth.realm');
-const DEFAULT_REALM = 'api';
 type WithRealm = { [REALM]: string | null };
 
 const ROUTE_SETTINGS: ReadonlyArray<unknown> = [undefined, true, false, 'optional'];
@@ -73,12 +74,7 @@ const plugin: FastifyPluginCallback<JwksAuthOptions> = (app, options, done) => {
     const setting = request.routeOptions.config.jwksAuth;
     if (setting === false) return next();
     // CORS preflights carry no credentials (Fetch standard); let them through.
-    if (
-      request.method === 'OPTIONS' &&
-      request.headers['access-control-request-method'] !== undefined
-    ) {
-      return next();
-    }
+    if (isCorsPreflight(request)) return next();
     if (realm !== DEFAULT_REALM) (request as FastifyRequest & WithRealm)[REALM] = realm;
     const required = setting === undefined ? undefined : setting === true;
     let outcome: VerifyResult | undefined | Promise<VerifyResult | undefined>;

@@ -1,5 +1,7 @@
 import {
+  DEFAULT_REALM,
   createVerifier,
+  isCorsPreflight,
   claimCheck as coreClaimCheck,
   claimEquals as coreClaimEquals,
   claimIncludes as coreClaimIncludes,
@@ -20,7 +22,6 @@ export type JwksAuthMiddleware = Middleware & { readonly verifier: Verifier<Cont
 // Realm of the jwksAuth() instance that saw the request, read by the route
 // helpers so their 401/403 challenges name the same realm.
 const REALM: unique symbol = Symbol('jwks-auth.realm');
-const DEFAULT_REALM = 'api';
 
 /**
  * Koa middleware that authenticates the bearer token of every request and
@@ -40,9 +41,7 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
 
   const authenticate: Middleware = (ctx, next) => {
     // CORS preflights carry no credentials (Fetch standard); let them through.
-    if (ctx.method === 'OPTIONS' && ctx.headers['access-control-request-method'] !== undefined) {
-      return next();
-    }
+    if (isCorsPreflight(ctx)) return next();
     // Only a non-default realm needs recording (the helpers default to "api"):
     // adding a property to every context costs time on the hot path.
     if (realm !== DEFAULT_REALM) ctx[REALM] = realm;
