@@ -39,3 +39,16 @@ export type JwksAuthEvent =
 
 /** Why a key set fetch happened. */
 export type FetchReason = 'initial' | 'refresh' | 'expired' | 'unknown_kid' | 'warmup';
+
+/** Reports `event` to the hook, if any. A throwing observer never changes the outcome. */
+export function emitEvent(
+  onEvent: ((event: JwksAuthEvent) => void) | undefined,
+  event: JwksAuthEvent,
+): void {
+  if (onEvent === undefined) return;
+  try {
+    onEvent(event);
+  } catch {
+    // An observer must never break verification.
+  }
+}

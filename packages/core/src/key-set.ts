@@ -1,4 +1,5 @@
 import { KeySetUnavailableError } from './errors.js';
+import { emitEvent } from './events.js';
 import type { FetchReason, JwksAuthEvent } from './events.js';
 import { fetchJson } from './fetch-json.js';
 import { parseKeySet, selectKeys } from './keys.js';
@@ -225,12 +226,6 @@ export class RemoteKeySet {
   }
 
   private emit(event: JwksAuthEvent): void {
-    const { onEvent } = this.context;
-    if (onEvent === undefined) return;
-    try {
-      onEvent(event);
-    } catch {
-      // An observer must never break verification.
-    }
+    emitEvent(this.context.onEvent, event);
   }
 }

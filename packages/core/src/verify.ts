@@ -10,6 +10,7 @@ import {
   KeySetUnavailableError,
   UnauthorizedError,
 } from './errors.js';
+import { emitEvent } from './events.js';
 import type { JwksAuthEvent } from './events.js';
 import { assertB64Token, extractToken } from './extract.js';
 import { RemoteKeySet } from './key-set.js';
@@ -132,12 +133,7 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
   const onlyIssuer = issuers.size === 1 ? [...issuers.values()][0] : undefined;
 
   function emit(event: JwksAuthEvent): void {
-    if (onEvent === undefined) return;
-    try {
-      onEvent(event);
-    } catch {
-      // Observers must not change the outcome.
-    }
+    emitEvent(onEvent, event);
   }
 
   function rejected(error: unknown, issuer?: string): JwksAuthError {
