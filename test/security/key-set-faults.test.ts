@@ -221,7 +221,7 @@ describe('key set down after warm-up', () => {
     async () => {
       const i = await issuer();
       const jwks = {
-        cacheMaxAge: 200,
+        cacheMaxAge: 1000,
         maxStaleAge: 10_000,
         backoffInitial: 100,
         backoffMax: 400,
@@ -270,7 +270,7 @@ describe('key set down after warm-up', () => {
     async () => {
       const i = await issuer();
       const jwks = {
-        cacheMaxAge: 200,
+        cacheMaxAge: 1000,
         maxStaleAge: 300,
         backoffInitial: 100,
         backoffMax: 200,
@@ -282,10 +282,10 @@ describe('key set down after warm-up', () => {
       const token = await i.sign();
       await i.fail({ type: 'refuse' });
 
-      await sleep(Math.max(0, 300 - (now() - fetchedAt)));
+      await sleep(Math.max(0, 1100 - (now() - fetchedAt)));
       expect(await settle(verifier.authenticate(bearerRequest(token)))).toMatchObject({ ok: true });
 
-      await sleep(Math.max(0, 700 - (now() - fetchedAt)));
+      await sleep(Math.max(0, 1500 - (now() - fetchedAt)));
       const error = errorOf(await settle(verifier.authenticate(bearerRequest(token))));
       expect([error.status, error.code]).toEqual([503, 'ERR_JWKS_UNAVAILABLE']);
       expect(Number(error.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
@@ -305,12 +305,12 @@ describe('key set down after warm-up', () => {
       const i = await issuer();
       const { verifier } = verifierFor(i, {
         cache: false,
-        jwks: { cacheMaxAge: 200, maxStaleAge: 10_000, timeoutDuration: 3000 },
+        jwks: { cacheMaxAge: 1000, maxStaleAge: 10_000, timeoutDuration: 3000 },
       });
       await verifier.warmup();
       const token = await i.sign();
       await i.fail({ type: 'hang' }, { only: 'jwks' });
-      await sleep(250); // past cacheMaxAge: every request now wants a refresh
+      await sleep(1050); // past cacheMaxAge: every request now wants a refresh
       let slowest = 0;
       for (let n = 0; n < 50; n += 1) {
         const [outcome, ms] = await timed(() =>
@@ -577,8 +577,9 @@ describe('thundering herd', () => {
     `${N} concurrent requests bearing a new kid cause exactly one fetch`,
     async () => {
       const i = await issuer();
-      const { verifier } = verifierFor(i, { jwks: { cooldownDuration: 0 } });
+      const { verifier } = verifierFor(i, { jwks: { cooldownDuration: 100 } });
       await verifier.warmup();
+      await sleep(110); // past the cooldown the warm-up started
       await i.rotate('ES256', { keepOld: true });
       const tokens = await Promise.all(Array.from({ length: N }, (_, n) => i.sign({ n })));
       i.resetCounts();
@@ -606,8 +607,9 @@ describe('thundering herd', () => {
     `fastify: ${N} concurrent requests bearing a new kid cause exactly one fetch`,
     async () => {
       const i = await issuer();
-      const app = await adapterFor(i, { cooldownDuration: 0 });
+      const app = await adapterFor(i, { cooldownDuration: 100 });
       expect((await app.get(`Bearer ${await i.sign()}`)).status).toBe(200);
+      await sleep(110); // past the cooldown the first fetch started
       await i.rotate('ES256', { keepOld: true });
       const tokens = await Promise.all(Array.from({ length: N }, (_, n) => i.sign({ n })));
       i.resetCounts();

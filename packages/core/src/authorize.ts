@@ -1,8 +1,16 @@
 import { DEFAULT_REALM, InsufficientScopeError, UnauthorizedError } from './errors.js';
-import type { JWTPayload, VerifyResult } from './types.js';
+import { DEFAULT_HOOK_TIMEOUT, settleHook } from './hooks.js';
+import type { JWTPayload, MaybePromise, VerifyResult } from './types.js';
 
-/** A route-level check: returns when the verified token satisfies it, throws a 401/403 `JwksAuthError` otherwise. */
-export type AuthCheck = (auth: VerifyResult | null | undefined, realm?: string) => void;
+/**
+ * A route-level check: returns (or resolves) when the verified token
+ * satisfies it, throws (or rejects with) a 401/403 `JwksAuthError`
+ * otherwise. Only `claimCheck` with an async predicate answers with a promise.
+ */
+export type AuthCheck = (
+  auth: VerifyResult | null | undefined,
+  realm?: string,
+) => MaybePromise<void>;
 
 /** Options of {@link requiredScopes}. */
 export interface RequiredScopesOptions {
@@ -44,6 +52,15 @@ export function requiredScopes(
     !needed.every((s) => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))
   ) {
     throw new TypeError('"scopes" must be one or more scope tokens (RFC 6749 §3.3)');
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('"options" of requiredScopes must be an object');
+  }
+  for (const name of Object.keys(options)) {
+    if (name !== 'any') throw new TypeError(`"${name}" is not an option of requiredScopes`);
+  }
+  if (options.any !== undefined && typeof options.any !== 'boolean') {
+    throw new TypeError('"any" option of requiredScopes must be a boolean');
   }
   const any = options.any === true;
   const scope = needed.join(' ');
@@ -108,13 +125,16 @@ export function claimIncludes(
 
 /**
  * Requires a custom predicate over the verified claims. `description` goes
- * into `error_description`, so keep it free of secrets.
+ * into `error_description`, so keep it free of secrets. The predicate may be
+ * async (any thenable is awaited, for at most 3 s: past that the request
+ * fails with 503 `ERR_HOOK_FAILED`). Only `true` passes: `false`, any other
+ * value, a throw or a rejection is a 403.
  *
  * @example
  * claimCheck((p) => p.email_verified === true, 'email must be verified')(result);
  */
 export function claimCheck(
-  check: (payload: Readonly<JWTPayload>) => boolean,
+  check: (payload: Readonly<JWTPayload>) => boolean | PromiseLike<boolean>,
   description: string,
 ): AuthCheck {
   if (typeof check !== 'function') throw new TypeError('"check" must be a function');
@@ -122,15 +142,24 @@ export function claimCheck(
     throw new TypeError('"description" must be a non-empty string');
   }
   return (auth, realm = DEFAULT_REALM) => {
-    let ok: boolean;
+    const payload = requireAuth(auth, realm).payload;
+    const refused = () =>
+      new InsufficientScopeError('ERR_CLAIM_CHECK_FAILED', description, { realm });
+    let result: unknown;
     try {
-      ok = check(requireAuth(auth, realm).payload) === true;
-    } catch (error) {
-      if (error instanceof UnauthorizedError) throw error;
-      ok = false;
+      result = check(payload);
+    } catch {
+      throw refused();
     }
-    if (!ok) {
-      throw new InsufficientScopeError('ERR_CLAIM_CHECK_FAILED', description, { realm });
-    }
+    const verdict = settleHook(
+      'claimCheck',
+      result,
+      DEFAULT_HOOK_TIMEOUT,
+      (value) => {
+        if (value !== true) throw refused();
+      },
+      () => refused(),
+    );
+    return verdict;
   };
 }

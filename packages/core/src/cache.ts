@@ -59,7 +59,9 @@ export class TokenCache {
       this.map.delete(index);
       return undefined;
     }
-    if (now < entry.notBefore) return undefined;
+    // Nor once the key set that made the verdict is past its usable age: when
+    // its keys may no longer be served, neither may verdicts made with them.
+    if (now < entry.notBefore || !entry.key.servable()) return undefined;
     if (this.clock - entry.stamp > this.promoteAfter) {
       this.map.delete(index);
       entry.stamp = ++this.clock;

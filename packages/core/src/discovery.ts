@@ -1,4 +1,5 @@
 import { fetchJson, FetchError } from './fetch-json.js';
+import { isAllowedFetchUrl } from './http-url.js';
 import type { JwksOptions } from './options.js';
 
 /**
@@ -23,6 +24,7 @@ export async function discoverJwksUri(
   issuer: string,
   options: Required<JwksOptions>,
   signal: AbortSignal,
+  allowInsecureHttp = false,
 ): Promise<{ jwksUri: string; documentUrl: string }> {
   const failures: string[] = [];
   for (const documentUrl of discoveryUrls(issuer)) {
@@ -42,10 +44,16 @@ export async function discoverJwksUri(
     if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri)) {
       throw new FetchError(`${documentUrl} has no valid jwks_uri`);
     }
-    const { protocol } = new URL(jwksUri);
-    const required = new URL(issuer).protocol === 'https:' ? ['https:'] : ['https:', 'http:'];
-    if (!required.includes(protocol)) {
-      throw new FetchError(`${documentUrl} has a jwks_uri with a disallowed scheme ${protocol}`);
+    const url = new URL(jwksUri);
+    // An https issuer never hands its keys over plain http; an http one only
+    // on loopback or with the explicit opt-in.
+    if (
+      (new URL(issuer).protocol === 'https:' && url.protocol !== 'https:') ||
+      !isAllowedFetchUrl(url, allowInsecureHttp)
+    ) {
+      throw new FetchError(
+        `${documentUrl} has a jwks_uri with a disallowed scheme ${url.protocol}`,
+      );
     }
     return { jwksUri, documentUrl };
   }

@@ -10,6 +10,7 @@ export type JwksAuthErrorCode =
   | 'ERR_ALG_NOT_ALLOWED'
   | 'ERR_HEADER_INVALID'
   | 'ERR_KEY_NOT_FOUND'
+  | 'ERR_TOO_MANY_KEYS'
   | 'ERR_SIGNATURE_INVALID'
   | 'ERR_TOKEN_EXPIRED'
   | 'ERR_TOKEN_NOT_YET_VALID'
@@ -23,7 +24,8 @@ export type JwksAuthErrorCode =
   | 'ERR_CLAIM_CHECK_FAILED'
   | 'ERR_JWKS_UNAVAILABLE'
   | 'ERR_DISCOVERY_FAILED'
-  | 'ERR_HOOK_FAILED';
+  | 'ERR_HOOK_FAILED'
+  | 'ERR_VERIFIER_CLOSED';
 
 /** Realm used in `WWW-Authenticate` when none is configured. */
 export const DEFAULT_REALM = 'api';
@@ -156,11 +158,37 @@ export class InsufficientScopeError extends JwksAuthError {
  */
 export class KeySetUnavailableError extends JwksAuthError {
   constructor(
-    code: 'ERR_JWKS_UNAVAILABLE' | 'ERR_DISCOVERY_FAILED' | 'ERR_HOOK_FAILED',
+    code: 'ERR_JWKS_UNAVAILABLE' | 'ERR_DISCOVERY_FAILED',
     message: string,
     init: ErrorInit = {},
   ) {
     super(code, 503, undefined, message, init);
+  }
+}
+
+/** The user hooks a verifier calls and awaits. */
+export type HookName = 'getToken' | 'isRevoked' | 'claimCheck';
+
+/**
+ * 503 `ERR_HOOK_FAILED`: a user hook threw, rejected, missed its deadline or
+ * returned a value of the wrong type, so the request fails closed (the token
+ * is not accepted). Carries `Retry-After` and the hook's name; the hook's
+ * error stays in `cause`.
+ */
+export class HookFailedError extends JwksAuthError {
+  /** Which hook failed. */
+  readonly hook: HookName;
+
+  constructor(hook: HookName, message: string, init: ErrorInit = {}) {
+    super('ERR_HOOK_FAILED', 503, undefined, message, { retryAfter: 1, ...init });
+    this.hook = hook;
+  }
+}
+
+/** 503 `ERR_VERIFIER_CLOSED`: `close()` was called; the verifier no longer judges tokens. */
+export class VerifierClosedError extends JwksAuthError {
+  constructor() {
+    super('ERR_VERIFIER_CLOSED', 503, undefined, 'the verifier has been closed');
   }
 }
 

@@ -1,11 +1,13 @@
-import { InvalidRequestError, JwksAuthError } from './errors.js';
+import { HookFailedError, InvalidRequestError, JwksAuthError } from './errors.js';
+import { callHook } from './hooks.js';
 import type { RequestLike, ResolvedOptions } from './options.js';
 import type { MaybePromise } from './types.js';
 
 /**
- * Whether a request is a CORS preflight (`OPTIONS` with
- * `Access-Control-Request-Method`). Browsers send preflights without
- * credentials (Fetch standard), so adapters let them through untouched.
+ * Whether a request looks like a CORS preflight (`OPTIONS` with
+ * `Access-Control-Request-Method`). Any client can send that header, so this
+ * is never a reason to skip authentication unless `corsPreflight: 'pass'`
+ * says so.
  */
 export function isCorsPreflight(request: Pick<RequestLike, 'method' | 'headers'>): boolean {
   return (
@@ -83,7 +85,11 @@ function fromQuery(request: RequestLike, realm: string): string | undefined {
   return single(values.length === 1 ? values[0] : values, 'query', realm);
 }
 
+/** Methods whose requests carry no body: RFC 6750 §2.2 forbids the body method with GET. */
+const BODYLESS = new Set(['GET', 'HEAD']);
+
 function fromBody(request: RequestLike, realm: string): string | undefined {
+  if (request.method !== undefined && BODYLESS.has(request.method.toUpperCase())) return undefined;
   const type = request.headers['content-type'];
   // RFC 6750 §2.2: only application/x-www-form-urlencoded bodies may carry it.
   if (typeof type !== 'string' || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
@@ -101,12 +107,39 @@ function fromBody(request: RequestLike, realm: string): string | undefined {
   return undefined;
 }
 
-function checkCustom(token: unknown, realm: string): string | undefined {
-  if (token === undefined || token === null || token === '') return undefined;
-  if (typeof token !== 'string') {
-    throw new InvalidRequestError('getToken must return a string or undefined', { realm });
+/**
+ * What `getToken` may answer: a string, or nothing. Several values (an array,
+ * or an object as a query parser makes of `?t[a]=1`) come from the client and
+ * are a 400; any other type is the hook's own mistake and fails closed with 503.
+ */
+function customToken(realm: string): (token: unknown) => string | undefined {
+  return (token) => {
+    if (token === undefined || token === null || token === '') return undefined;
+    if (typeof token === 'string') return token;
+    if (typeof token === 'object') {
+      throw new InvalidRequestError('getToken must return a string or undefined', { realm });
+    }
+    throw new HookFailedError('getToken', 'the getToken hook must return a string or undefined');
+  };
+}
+
+/**
+ * How many `Authorization` lines the request carried. Node keeps the first
+ * of several in `headers`, while a proxy may act on the last: more than one
+ * is an `invalid_request`.
+ */
+function authorizationLines(request: RequestLike): number {
+  const raw =
+    request.rawHeaders ??
+    (request as { raw?: RequestLike }).raw?.rawHeaders ??
+    (request as { req?: RequestLike }).req?.rawHeaders;
+  if (!Array.isArray(raw)) return 1;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count += 1;
   }
-  return token;
+  return count;
 }
 
 /**
@@ -119,25 +152,21 @@ export function extractToken(
   options: ResolvedOptions,
   original: unknown,
 ): MaybePromise<string | undefined> {
-  const { realm } = options;
-  if (options.getToken !== undefined) {
-    let found: MaybePromise<string | undefined>;
-    try {
-      found = (options.getToken as (r: unknown) => MaybePromise<string | undefined>)(original);
-    } catch (error) {
-      throw customFailure(error, realm);
-    }
-    if (found instanceof Promise) {
-      return found.then(
-        (token) => checkCustom(token, realm),
-        (error: unknown) => {
-          throw customFailure(error, realm);
-        },
-      );
-    }
-    return checkCustom(found, realm);
+  const { realm, getToken } = options;
+  if (getToken !== undefined) {
+    return callHook(
+      'getToken',
+      () => (getToken as (r: unknown) => unknown)(original),
+      options.hookTimeout,
+      customToken(realm),
+      (_hook, error) => customFailure(error, realm),
+    );
   }
-  const header = fromHeader(request.headers.authorization, realm);
+  const { authorization } = request.headers;
+  if (authorization !== undefined && authorizationLines(request) > 1) {
+    throw new InvalidRequestError('more than one Authorization header', { realm });
+  }
+  const header = fromHeader(authorization, realm);
   if (!options.allowQueryToken && !options.allowBodyToken) return header;
   const query = options.allowQueryToken ? fromQuery(request, realm) : undefined;
   const body = options.allowBodyToken ? fromBody(request, realm) : undefined;
@@ -151,6 +180,7 @@ export function extractToken(
 
 function customFailure(error: unknown, realm: string): JwksAuthError {
   if (error instanceof JwksAuthError) return error;
+  // A throw while reading the request (a malformed cookie, say) is the request's fault.
   return new InvalidRequestError('the token could not be read from the request', {
     realm,
     cause: error,

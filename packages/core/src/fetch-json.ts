@@ -1,8 +1,12 @@
 /** Why a metadata or key set request failed. */
 export class FetchError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The HTTP status when the server answered with one other than 200. */
+  readonly status: number | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
     super(message, options);
     this.name = 'FetchError';
+    this.status = options?.status;
   }
 }
 
@@ -26,33 +30,16 @@ export async function fetchJson(
   const timeout = AbortSignal.timeout(options.timeoutDuration);
   const signal =
     options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
+  // A custom `fetch` (or its body stream) may ignore the signal: the deadline
+  // holds whatever it does, so a key set request can never hang its callers.
+  let onAbort: (() => void) | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
   try {
-    const response = await options.fetch(url, {
-      method: 'GET',
-      headers: { accept: 'application/json' },
-      redirect: 'manual',
-      signal,
-    });
-    if (response.status !== 200) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new FetchError(`${url} answered HTTP ${response.status}`);
-    }
-    const declared = Number(response.headers.get('content-length'));
-    if (declared > options.maxResponseBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new FetchError(`${url} response is larger than ${options.maxResponseBytes} bytes`);
-    }
-    const text = await readLimited(response, options.maxResponseBytes, url);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (cause) {
-      throw new FetchError(`${url} did not return JSON`, { cause });
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new FetchError(`${url} did not return a JSON object`);
-    }
-    return parsed as Record<string, unknown>;
+    return await Promise.race([request(url, options, signal), deadline]);
   } catch (error) {
     if (error instanceof FetchError) throw error;
     if (timeout.aborted) {
@@ -61,7 +48,42 @@ export async function fetchJson(
       });
     }
     throw new FetchError(`${url} could not be fetched`, { cause: error });
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
   }
+}
+
+async function request(
+  url: string,
+  options: FetchJsonOptions,
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const response = await options.fetch(url, {
+    method: 'GET',
+    headers: { accept: 'application/json' },
+    redirect: 'manual',
+    signal,
+  });
+  if (response.status !== 200) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new FetchError(`${url} answered HTTP ${response.status}`, { status: response.status });
+  }
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > options.maxResponseBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new FetchError(`${url} response is larger than ${options.maxResponseBytes} bytes`);
+  }
+  const text = await readLimited(response, options.maxResponseBytes, url);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new FetchError(`${url} did not return JSON`, { cause });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new FetchError(`${url} did not return a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
 }
 
 async function readLimited(response: Response, limit: number, url: string): Promise<string> {

@@ -1,118 +1,162 @@
+import { discoverJwksUri } from './discovery.js';
 import { KeySetUnavailableError } from './errors.js';
 import { emitEvent } from './events.js';
 import type { FetchReason, JwksAuthEvent } from './events.js';
-import { fetchJson } from './fetch-json.js';
-import { parseKeySet, selectKeys } from './keys.js';
+import { fetchJson, FetchError } from './fetch-json.js';
+import { KeyIndex, parseKeySet } from './keys.js';
 import type { KeyRecord } from './keys.js';
 import type { Algorithm, JwksOptions } from './options.js';
 import type { MaybePromise } from './types.js';
 
 /** Share of `cacheMaxAge` after which a request starts a background refresh. */
 const REFRESH_AHEAD = 0.8;
+/** Consecutive failed fetches after which discovery runs again before the next one. */
+const REDISCOVER_AFTER_FAILURES = 2;
+
+/**
+ * Durations run on a monotonic clock: a wall-clock step (NTP, a VM resume,
+ * an operator) must neither freeze a backoff for an hour nor keep a removed
+ * key trusted. `Date.now()` is only for token claims.
+ */
+const monotonic = (): number => performance.now();
 
 export interface KeySetContext {
   issuer: string;
   options: Required<JwksOptions>;
   onEvent: ((event: JwksAuthEvent) => void) | undefined;
-  /** Resolves the JWKS URL (discovery); called again after a failure. */
-  resolveUri: () => string | Promise<string>;
+  /** The configured JWKS URL; when absent it is discovered from the issuer, and again when it fails. */
+  jwksUri: string | undefined;
+  /** Lets discovery hand out a plain-http `jwks_uri` on a non-loopback host. */
+  allowInsecureHttp: boolean;
 }
+
+type UnavailableCode = 'ERR_JWKS_UNAVAILABLE' | 'ERR_DISCOVERY_FAILED';
 
 /**
  * A remote JWKS with the behaviour an API needs when its identity provider
  * misbehaves: one request in flight however many callers wait (single
  * flight), refetch on an unknown `kid` at most once per cooldown, the last
- * good keys served for `maxStaleAge` while refreshes fail, exponential backoff
- * between failed attempts, and refresh ahead of expiry in the background.
+ * good keys served for `maxStaleAge` while refreshes fail (a response with
+ * no usable key counts as a failure), exponential backoff between failed
+ * attempts, refresh ahead of expiry, and discovery run again when the
+ * learned `jwks_uri` keeps failing or once per `cacheMaxAge`.
  *
  * Key selection only ever looks at this set: nothing in a token (`jku`,
  * `x5u`, `x5c`, `jwk`) can make it fetch anything.
  */
 export class RemoteKeySet {
-  private keys: KeyRecord[] | undefined;
+  private index: KeyIndex | undefined;
   private fetchedAt = 0;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private failures = 0;
   private retryAt = 0;
   private lastError: Error | undefined;
-  private inflight: Promise<KeyRecord[]> | undefined;
+  private lastStatus: number | undefined;
+  private inflight: Promise<KeyIndex> | undefined;
   private readonly abort = new AbortController();
   private uri: string | undefined;
-  private lastCode: 'ERR_JWKS_UNAVAILABLE' | 'ERR_DISCOVERY_FAILED' = 'ERR_JWKS_UNAVAILABLE';
-  private staleReportedAt = 0;
+  private discoveredAt = Number.NEGATIVE_INFINITY;
+  private lastCode: UnavailableCode = 'ERR_JWKS_UNAVAILABLE';
+  private staleReportedAt = Number.NEGATIVE_INFINITY;
+  private readonly refreshAfter: number;
+  private readonly servableFor: number;
+  /** Handed to every installed record: whether verdicts made with this set's keys may be served. */
+  private readonly servable = (): boolean => this.isServable();
 
-  constructor(private readonly context: KeySetContext) {}
+  constructor(private readonly context: KeySetContext) {
+    const { cacheMaxAge, maxStaleAge } = context.options;
+    this.refreshAfter = cacheMaxAge * REFRESH_AHEAD;
+    this.servableFor = cacheMaxAge + maxStaleAge;
+    this.uri = context.jwksUri;
+  }
 
   /**
-   * Keys usable for `alg`/`kid`. Waits for the network only when there are no
-   * usable keys yet, they are past `maxStaleAge`, or the `kid` is unknown and
-   * the cooldown allows a refetch.
+   * Keys usable for `alg`/`kid`, most recently successful first. Waits for
+   * the network only when there are no keys yet, they are past
+   * `maxStaleAge`, or no key fits and the cooldown allows a refetch.
    */
-  candidates(alg: Algorithm, kid: string | undefined): MaybePromise<KeyRecord[]> {
-    const keys = this.current();
-    if (keys instanceof Promise) return keys.then((k) => this.select(k, alg, kid));
-    return this.select(keys, alg, kid);
+  candidates(alg: Algorithm, kid: string | undefined): MaybePromise<readonly KeyRecord[]> {
+    const index = this.current();
+    if (index instanceof Promise) return index.then((i) => this.select(i, alg, kid));
+    return this.select(index, alg, kid);
+  }
+
+  /** Moves a key that just verified a token to the front, so it is tried first next time. */
+  promote(key: KeyRecord, alg: Algorithm): void {
+    this.index?.promote(key, alg);
   }
 
   private select(
-    keys: KeyRecord[],
+    index: KeyIndex,
     alg: Algorithm,
     kid: string | undefined,
-  ): MaybePromise<KeyRecord[]> {
-    const found = selectKeys(keys, alg, kid);
-    if (found.length > 0 || kid === undefined) return found;
-    // A refresh already under way may bring this kid: wait for it rather than
+  ): MaybePromise<readonly KeyRecord[]> {
+    const found = index.select(alg, kid);
+    if (found.length > 0) return found;
+    // A refresh already under way may bring this key: wait for it rather than
     // failing the requests that arrive during a rotation.
     const pending = this.inflight;
     if (pending !== undefined) {
       return pending.then(
-        (next) => selectKeys(next, alg, kid),
+        (next) => next.select(alg, kid),
         () => found,
       );
     }
-    const now = Date.now();
-    // Unknown kid: perhaps a rotation. Refetch, but at most once per cooldown
-    // and never while backing off, so a flood of random kids costs one fetch.
+    const now = monotonic();
+    // No key fits (an unknown kid, or a kid-less token after a rotation):
+    // refetch, but at most once per cooldown and never while backing off,
+    // so a flood of random kids costs one fetch.
     if (now - this.lastAttemptAt < this.context.options.cooldownDuration || now < this.retryAt) {
       return found;
     }
-    return this.refresh('unknown_kid').then(
-      (next) => selectKeys(next, alg, kid),
+    return this.refresh(kid === undefined ? 'no_matching_key' : 'unknown_kid').then(
+      (next) => next.select(alg, kid),
       () => found,
     );
   }
 
   /** Current keys, fetching or refreshing as their age requires. */
-  current(): Promise<KeyRecord[]> | KeyRecord[] {
-    const { keys } = this;
-    if (keys === undefined) return this.refresh('initial');
-    const age = Date.now() - this.fetchedAt;
-    const { cacheMaxAge, maxStaleAge } = this.context.options;
-    if (age < cacheMaxAge * REFRESH_AHEAD) return keys;
-    if (age <= cacheMaxAge) {
+  current(): MaybePromise<KeyIndex> {
+    const { index } = this;
+    if (index === undefined) return this.refresh('initial');
+    const age = monotonic() - this.fetchedAt;
+    if (age < this.refreshAfter) return index;
+    if (age <= this.context.options.cacheMaxAge) {
       this.background('refresh');
-      return keys;
+      return index;
     }
-    if (age <= cacheMaxAge + maxStaleAge) {
+    if (age <= this.servableFor) {
       this.background('expired');
-      if (this.failures > 0 && Date.now() - this.staleReportedAt >= 1000) {
-        this.staleReportedAt = Date.now();
-        this.emit({
-          type: 'jwks_stale',
-          issuer: this.context.issuer,
-          uri: this.uri ?? '',
-          ageMs: age,
-        });
-      }
-      return keys;
+      this.reportStale(age);
+      return index;
     }
     return this.refresh('expired');
   }
 
+  /**
+   * For a cached verdict: true while this set's keys may still be served
+   * (within `cacheMaxAge + maxStaleAge` of the last good fetch), starting a
+   * refresh when one is due, exactly as a request that consults the keys would.
+   */
+  private isServable(): boolean {
+    const age = monotonic() - this.fetchedAt;
+    if (age < this.refreshAfter) return true;
+    if (age > this.servableFor || this.abort.signal.aborted) return false;
+    this.current();
+    return true;
+  }
+
+  private reportStale(age: number): void {
+    const now = monotonic();
+    if (this.failures === 0 || now - this.staleReportedAt < 1000) return;
+    this.staleReportedAt = now;
+    this.emit({ type: 'jwks_stale', issuer: this.context.issuer, uri: this.uri ?? '', ageMs: age });
+  }
+
   /** Fetches now (single flight), unless backing off. */
-  refresh(reason: FetchReason): Promise<KeyRecord[]> {
+  refresh(reason: FetchReason): Promise<KeyIndex> {
     if (this.inflight !== undefined) return this.inflight;
-    const now = Date.now();
+    const now = monotonic();
     if (now < this.retryAt) {
       const retryInMs = this.retryAt - now;
       this.emit({
@@ -137,20 +181,67 @@ export class RemoteKeySet {
   }
 
   private background(reason: FetchReason): void {
-    if (this.inflight !== undefined || Date.now() < this.retryAt || this.abort.signal.aborted) {
+    if (this.inflight !== undefined || monotonic() < this.retryAt || this.abort.signal.aborted) {
       return;
     }
     // Errors are recorded by load() and reported through onEvent.
     this.refresh(reason).catch(() => undefined);
   }
 
-  private async load(reason: FetchReason): Promise<KeyRecord[]> {
-    const started = Date.now();
-    let uri = this.uri;
-    let discovered = false;
+  /** Whether discovery should run before this fetch (never for a configured `jwksUri`). */
+  private rediscoveryDue(now: number): boolean {
+    return (
+      this.uri === undefined ||
+      this.failures >= REDISCOVER_AFTER_FAILURES ||
+      this.lastStatus === 404 ||
+      this.lastStatus === 410 ||
+      now - this.discoveredAt >= this.context.options.cacheMaxAge
+    );
+  }
+
+  /** The JWKS URL: configured, or learned by discovery (kept when discovery fails later). */
+  private async resolveUri(): Promise<string> {
+    const { context } = this;
+    const known = this.uri;
+    if (context.jwksUri !== undefined) return context.jwksUri;
+    const started = monotonic();
+    if (known !== undefined && !this.rediscoveryDue(started)) return known;
+    let found;
     try {
-      uri = await this.context.resolveUri();
-      discovered = true;
+      found = await discoverJwksUri(
+        context.issuer,
+        context.options,
+        this.abort.signal,
+        context.allowInsecureHttp,
+      );
+    } catch (error) {
+      if (known === undefined) throw error;
+      this.emit({
+        type: 'discovery_failed',
+        issuer: context.issuer,
+        error: error instanceof Error ? error : new Error(String(error)),
+        jwksUri: known,
+      });
+      return known;
+    }
+    this.discoveredAt = monotonic();
+    this.emit({
+      type: 'discovery',
+      issuer: context.issuer,
+      uri: found.documentUrl,
+      jwksUri: found.jwksUri,
+      durationMs: this.discoveredAt - started,
+    });
+    return found.jwksUri;
+  }
+
+  private async load(reason: FetchReason): Promise<KeyIndex> {
+    const started = monotonic();
+    let uri = this.uri;
+    let code: UnavailableCode = 'ERR_DISCOVERY_FAILED';
+    try {
+      uri = await this.resolveUri();
+      code = 'ERR_JWKS_UNAVAILABLE';
       this.uri = uri;
       const document = await fetchJson(uri, {
         fetch: this.context.options.fetch,
@@ -158,26 +249,36 @@ export class RemoteKeySet {
         maxResponseBytes: this.context.options.maxResponseBytes,
         signal: this.abort.signal,
       });
-      const next = parseKeySet(document);
-      this.install(next);
+      const parsed = parseKeySet(document);
+      // One bad response must not wipe good keys: an issuer revokes keys by
+      // publishing replacements, never by publishing nothing usable.
+      if (parsed.keys.length === 0 && (this.index?.keys.length ?? 0) > 0) {
+        throw new FetchError(
+          `${uri} lists no usable key (${parsed.refused.length} refused); the last good keys stay in use`,
+        );
+      }
+      const index = this.install(parsed.keys);
       this.failures = 0;
       this.retryAt = 0;
       this.lastError = undefined;
+      this.lastStatus = undefined;
       this.emit({
         type: 'jwks_fetch',
         issuer: this.context.issuer,
         uri,
-        keys: next.length,
-        durationMs: Date.now() - started,
+        keys: parsed.keys.length,
+        refused: parsed.refused.length,
+        durationMs: monotonic() - started,
         reason,
       });
-      return next;
+      return index;
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
       this.failures += 1;
+      this.lastStatus = error instanceof FetchError ? error.status : undefined;
       const { backoffInitial, backoffMax } = this.context.options;
       const delay = Math.min(backoffMax, backoffInitial * 2 ** Math.min(this.failures - 1, 30));
-      this.retryAt = Date.now() + delay;
+      this.retryAt = monotonic() + delay;
       this.lastError = err;
       this.emit({
         type: 'jwks_fetch_failed',
@@ -187,31 +288,36 @@ export class RemoteKeySet {
         failures: this.failures,
         retryInMs: delay,
       });
-      throw this.unavailable(delay, discovered ? 'ERR_JWKS_UNAVAILABLE' : 'ERR_DISCOVERY_FAILED');
+      throw this.unavailable(delay, code);
     }
   }
 
-  /** Swaps in a fresh key set; keys it no longer lists die, keys it keeps carry their imports over. */
-  private install(next: KeyRecord[]): void {
-    const previous = this.keys;
+  /**
+   * Swaps in a fresh key set. A key it lists again keeps its record (and its
+   * imported key); every previous record not carried over is retired, which
+   * drops the cached verdicts it made.
+   */
+  private install(next: KeyRecord[]): KeyIndex {
+    const previous = this.index?.keys;
     if (previous !== undefined) {
       const byIdentity = new Map(previous.map((k) => [k.identity, k]));
       for (let i = 0; i < next.length; i += 1) {
         const same = byIdentity.get(next[i]!.identity);
-        if (same !== undefined) {
-          next[i] = same;
-          byIdentity.delete(same.identity);
-        }
+        if (same !== undefined) next[i] = same;
       }
-      for (const gone of byIdentity.values()) gone.alive = false;
+      const kept = new Set(next);
+      for (const old of previous) if (!kept.has(old)) old.alive = false;
     }
-    this.keys = next;
-    this.fetchedAt = Date.now();
+    for (const key of next) key.servable = this.servable;
+    const index = new KeyIndex(next);
+    this.index = index;
+    this.fetchedAt = monotonic();
+    return index;
   }
 
   private unavailable(
     retryInMs: number,
-    code: 'ERR_JWKS_UNAVAILABLE' | 'ERR_DISCOVERY_FAILED' = this.lastCode,
+    code: UnavailableCode = this.lastCode,
   ): KeySetUnavailableError {
     const cause = this.lastError;
     this.lastCode = code;

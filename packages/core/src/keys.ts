@@ -2,57 +2,208 @@ import { createPublicKey } from 'node:crypto';
 import type { JsonWebKey, KeyObject, webcrypto } from 'node:crypto';
 import { importJWK } from 'jose';
 import type { JWK } from 'jose';
+import { SUPPORTED_ALGORITHMS } from './options.js';
 import type { Algorithm } from './options.js';
 
 type WebCryptoKey = webcrypto.CryptoKey;
 
-/** kty (and crv) each algorithm needs; mirrors RFC 7518 §3 and jose's table. */
-const KEY_TYPES: Record<Algorithm, { kty: string; crv?: string }> = {
-  RS256: { kty: 'RSA' },
-  RS384: { kty: 'RSA' },
-  RS512: { kty: 'RSA' },
-  PS256: { kty: 'RSA' },
-  PS384: { kty: 'RSA' },
-  PS512: { kty: 'RSA' },
-  ES256: { kty: 'EC', crv: 'P-256' },
-  ES384: { kty: 'EC', crv: 'P-384' },
-  ES512: { kty: 'EC', crv: 'P-521' },
-  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
-  Ed25519: { kty: 'OKP', crv: 'Ed25519' },
-};
+/** RSA moduli outside this range (bits) are never used, even when the key set lists them. */
+export const MIN_RSA_BITS = 2048;
+export const MAX_RSA_BITS = 16384;
+/** Largest RSA public exponent accepted, in bytes (65537 takes 3). */
+const MAX_RSA_EXPONENT_BYTES = 8;
 
-/** RSA keys below this many bits are never used, even when the key set lists them. */
-const MIN_RSA_BITS = 2048;
+const RSA_ALGS: readonly Algorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+const EC_CURVES: Record<string, { alg: Algorithm; bytes: number }> = {
+  'P-256': { alg: 'ES256', bytes: 32 },
+  'P-384': { alg: 'ES384', bytes: 48 },
+  'P-521': { alg: 'ES512', bytes: 66 },
+};
+const EDDSA_ALGS: readonly Algorithm[] = ['EdDSA', 'Ed25519'];
+
+/** JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4). */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+/** Registered members that must be strings when present (RFC 7517 §4, RFC 7518 §6). */
+const STRING_MEMBERS = [
+  'kty',
+  'use',
+  'alg',
+  'kid',
+  'crv',
+  'n',
+  'e',
+  'x',
+  'y',
+  'x5u',
+  'x5t',
+  'x5t#S256',
+];
+/** Registered members that must be arrays of strings when present. */
+const STRING_ARRAY_MEMBERS = ['key_ops', 'x5c'];
+/** How deep an unregistered member may nest before the key is dropped. */
+const MAX_MEMBER_DEPTH = 8;
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /**
- * One public key of a fetched key set. `alive` turns false when a refresh no
- * longer lists it, which invalidates cached tokens it verified.
+ * Decodes a base64url member only when it is the one canonical spelling of
+ * its bytes (no padding, no unused bits), so two spellings never make two keys.
+ */
+function canonicalBytes(value: string): Buffer | undefined {
+  if (value.length === 0 || value.length % 4 === 1 || !BASE64URL.test(value)) return undefined;
+  const bytes = Buffer.from(value, 'base64url');
+  return bytes.toString('base64url') === value ? bytes : undefined;
+}
+
+/**
+ * Serialises an unregistered member with sorted object keys, or returns
+ * undefined when it nests deeper than {@link MAX_MEMBER_DEPTH} (a deeply
+ * nested member must not cost a stack overflow at every refresh).
+ */
+function canonicalJson(value: unknown, depth: number): string | undefined {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (depth >= MAX_MEMBER_DEPTH) return undefined;
+  const parts: string[] = [];
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const part = canonicalJson(item, depth + 1);
+      if (part === undefined) return undefined;
+      parts.push(part);
+    }
+    return `[${parts.join(',')}]`;
+  }
+  for (const name of Object.keys(value).sort()) {
+    const part = canonicalJson((value as Record<string, unknown>)[name], depth + 1);
+    if (part === undefined) return undefined;
+    parts.push(`${JSON.stringify(name)}:${part}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** Why a JWK is refused, or the algorithms it may verify. */
+export type JwkVerdict =
+  { ok: true; algorithms: readonly Algorithm[]; identity: string } | { ok: false; reason: string };
+
+function refuse(reason: string): JwkVerdict {
+  return { ok: false, reason };
+}
+
+function rsaAlgorithms(jwk: Record<string, unknown>): readonly Algorithm[] | string {
+  const n = typeof jwk.n === 'string' ? canonicalBytes(jwk.n) : undefined;
+  const e = typeof jwk.e === 'string' ? canonicalBytes(jwk.e) : undefined;
+  if (n === undefined || e === undefined) return 'RSA "n" and "e" must be canonical base64url';
+  if (n[0] === 0 || e[0] === 0) return 'RSA "n" and "e" must not have leading zero bytes';
+  const bits = (n.length - 1) * 8 + (32 - Math.clz32(n[0]!));
+  if (bits < MIN_RSA_BITS) return `RSA modulus of ${bits} bits is below ${MIN_RSA_BITS}`;
+  if (bits > MAX_RSA_BITS) return `RSA modulus of ${bits} bits is above ${MAX_RSA_BITS}`;
+  if ((n[n.length - 1]! & 1) === 0) return 'RSA modulus is even';
+  if (e.length > MAX_RSA_EXPONENT_BYTES) return 'RSA public exponent is too large';
+  if ((e[e.length - 1]! & 1) === 0) return 'RSA public exponent is even';
+  if (e.length === 1 && e[0]! < 3) return 'RSA public exponent is below 3';
+  return RSA_ALGS;
+}
+
+function ecAlgorithms(jwk: Record<string, unknown>): readonly Algorithm[] | string {
+  const curve = typeof jwk.crv === 'string' ? EC_CURVES[jwk.crv] : undefined;
+  if (curve === undefined) return 'EC "crv" must be P-256, P-384 or P-521';
+  const x = typeof jwk.x === 'string' ? canonicalBytes(jwk.x) : undefined;
+  const y = typeof jwk.y === 'string' ? canonicalBytes(jwk.y) : undefined;
+  if (x?.length !== curve.bytes || y?.length !== curve.bytes) {
+    return `EC "x" and "y" must be ${curve.bytes} bytes of canonical base64url`;
+  }
+  // Whether the point lies on the curve is checked when the key is imported.
+  return [curve.alg];
+}
+
+function okpAlgorithms(jwk: Record<string, unknown>): readonly Algorithm[] | string {
+  if (jwk.crv !== 'Ed25519') return 'OKP "crv" must be Ed25519';
+  const x = typeof jwk.x === 'string' ? canonicalBytes(jwk.x) : undefined;
+  if (x?.length !== 32) return 'Ed25519 "x" must be 32 bytes of canonical base64url';
+  return EDDSA_ALGS;
+}
+
+/**
+ * Judges one member of a key set's `keys` array, as the verifier sees it:
+ * member types, private members, `use`/`key_ops`/`alg`, and the key
+ * parameters (RSA modulus 2048 to 16384 bits and an odd exponent from 3 to
+ * 64 bits, EC coordinates of the curve's size, Ed25519 only for OKP). Run
+ * once when a key set is parsed; nothing here runs per request.
+ */
+export function judgeJwk(value: unknown): JwkVerdict {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return refuse('not a JSON object');
+  }
+  const jwk = value as Record<string, unknown>;
+  for (const name of STRING_MEMBERS) {
+    if (jwk[name] !== undefined && typeof jwk[name] !== 'string') {
+      return refuse(`"${name}" must be a string`);
+    }
+  }
+  for (const name of STRING_ARRAY_MEMBERS) {
+    const member = jwk[name];
+    if (
+      member !== undefined &&
+      !(Array.isArray(member) && member.every((m) => typeof m === 'string'))
+    ) {
+      return refuse(`"${name}" must be an array of strings`);
+    }
+  }
+  for (const name of PRIVATE_MEMBERS) {
+    if (jwk[name] !== undefined) return refuse(`private member "${name}" present`);
+  }
+  if (jwk.use !== undefined && jwk.use !== 'sig') return refuse('"use" is not "sig"');
+  const ops = jwk.key_ops as string[] | undefined;
+  if (ops !== undefined && !ops.includes('verify')) return refuse('"key_ops" lacks "verify"');
+
+  const found =
+    jwk.kty === 'RSA'
+      ? rsaAlgorithms(jwk)
+      : jwk.kty === 'EC'
+        ? ecAlgorithms(jwk)
+        : jwk.kty === 'OKP'
+          ? okpAlgorithms(jwk)
+          : `unsupported "kty" ${JSON.stringify(jwk.kty)}`;
+  if (typeof found === 'string') return refuse(found);
+  let algorithms = found;
+  if (jwk.alg !== undefined) {
+    const alg = jwk.alg as Algorithm;
+    if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg) || !found.includes(alg)) {
+      return refuse(`"alg" ${JSON.stringify(jwk.alg)} does not fit the key`);
+    }
+    algorithms = found === EDDSA_ALGS ? EDDSA_ALGS : [alg];
+  }
+  const identity = canonicalJson(jwk, 0);
+  if (identity === undefined) return refuse('a member nests too deeply');
+  return { ok: true, algorithms, identity };
+}
+
+/**
+ * One usable public key of a fetched key set. Everything derived from the
+ * JWK (which algorithms it verifies, its identity) is computed once when the
+ * key set is parsed. `alive` turns false when a refresh no longer lists the
+ * key, which invalidates cached tokens it verified.
  */
 export class KeyRecord {
   alive = true;
   readonly kid: string | undefined;
+  /** Set by the key set that installs the record: whether its keys may still be served. */
+  servable: () => boolean = () => this.alive;
   private readonly imported = new Map<string, Promise<WebCryptoKey>>();
   private nodeKey: KeyObject | null | undefined;
 
-  constructor(readonly jwk: Readonly<JWK>) {
+  constructor(
+    readonly jwk: Readonly<JWK>,
+    /** Algorithms this key may verify (kty, crv, alg, use, key_ops and parameters checked). */
+    readonly algorithms: readonly Algorithm[],
+    /** Canonical text of every member of the JWK: any change to the JWK makes a new record. */
+    readonly identity: string,
+  ) {
     this.kid = typeof jwk.kid === 'string' ? jwk.kid : undefined;
   }
 
-  /** Whether this key may verify a signature made with `alg` (kty, crv, alg, use, key_ops). */
+  /** Whether this key may verify a signature made with `alg`. */
   usableFor(alg: Algorithm): boolean {
-    const { jwk } = this;
-    const need = KEY_TYPES[alg];
-    if (jwk.kty !== need.kty) return false;
-    if (need.crv !== undefined && jwk.crv !== need.crv) return false;
-    if (jwk.alg !== undefined && jwk.alg !== alg && !(isEdDSA(jwk.alg) && isEdDSA(alg))) {
-      return false;
-    }
-    if (jwk.use !== undefined && jwk.use !== 'sig') return false;
-    const ops = jwk.key_ops;
-    if (ops !== undefined && (!Array.isArray(ops) || !ops.includes('verify'))) return false;
-    if (jwk.d !== undefined || jwk.k !== undefined) return false;
-    if (need.kty === 'RSA' && rsaBits(jwk.n) < MIN_RSA_BITS) return false;
-    return true;
+    return this.algorithms.includes(alg);
   }
 
   /** The WebCrypto key for `alg`, imported once and reused. */
@@ -68,75 +219,114 @@ export class KeyRecord {
 
   /**
    * The `node:crypto` public key, made once; `null` when the JWK does not
-   * import or is weaker than allowed (RSA under 2048 bits).
+   * import (an EC point off its curve, say). Both engines require it, so
+   * they accept the same keys.
    */
   keyObject(): KeyObject | null {
     if (this.nodeKey === undefined) {
       try {
         const key = createPublicKey({ key: { ...this.jwk } as JsonWebKey, format: 'jwk' });
-        const bits = key.asymmetricKeyDetails?.modulusLength;
-        this.nodeKey =
-          key.type === 'public' && (key.asymmetricKeyType !== 'rsa' || (bits ?? 0) >= MIN_RSA_BITS)
-            ? key
-            : null;
+        this.nodeKey = key.type === 'public' ? key : null;
       } catch {
         this.nodeKey = null;
       }
     }
     return this.nodeKey;
   }
-
-  /** Stable identity used to carry cached imports across refreshes. */
-  get identity(): string {
-    const { kty, kid, n, e, x, y, crv, alg, use } = this.jwk;
-    return JSON.stringify([kty, kid, n, e, x, y, crv, alg, use, this.jwk.key_ops]);
-  }
-}
-
-function isEdDSA(alg: string): boolean {
-  return alg === 'EdDSA' || alg === 'Ed25519';
-}
-
-function rsaBits(n: unknown): number {
-  if (typeof n !== 'string') return 0;
-  // base64url: 4 chars carry 3 bytes; ignore leading zero bytes is unnecessary for a lower bound.
-  const bytes = Math.floor((n.replace(/=+$/, '').length * 3) / 4);
-  return bytes * 8;
 }
 
 /**
  * Most keys one token is tried against. A token without a `kid` (or with a
  * `kid` the set repeats) matches every key of its type; without a cap, a
- * forged token against a large key set would cost one signature check per key.
+ * forged token against a large key set would cost one signature check per
+ * key. Keys that verified a token recently are tried first.
  */
 export const MAX_CANDIDATES = 4;
 
-/** Keys of a key set that can verify `alg`, restricted to `kid` when the token names one; at most {@link MAX_CANDIDATES}. */
-export function selectKeys(
-  keys: readonly KeyRecord[],
-  alg: Algorithm,
-  kid: string | undefined,
-): KeyRecord[] {
-  const out: KeyRecord[] = [];
-  for (const key of keys) {
-    if (kid !== undefined && key.kid !== kid) continue;
-    if (key.usableFor(alg)) {
-      out.push(key);
-      if (out.length === MAX_CANDIDATES) break;
+const NONE: readonly KeyRecord[] = Object.freeze([]);
+
+/**
+ * The usable keys of one key set, indexed when the set is installed: by
+ * algorithm (for tokens without `kid`) and by `kid` then algorithm, so
+ * finding a token's candidates costs the same for 2 keys or 10,000.
+ */
+export class KeyIndex {
+  private readonly byAlg = new Map<Algorithm, KeyRecord[]>();
+  private readonly byKid = new Map<string, Map<Algorithm, KeyRecord[]>>();
+
+  constructor(readonly keys: readonly KeyRecord[]) {
+    for (const key of keys) {
+      for (const alg of key.algorithms) {
+        push(this.byAlg, alg, key);
+        if (key.kid !== undefined) {
+          let forKid = this.byKid.get(key.kid);
+          if (forKid === undefined) this.byKid.set(key.kid, (forKid = new Map()));
+          push(forKid, alg, key);
+        }
+      }
     }
   }
-  return out;
+
+  /** Every key usable for `alg` (and `kid`, when the token names one), most recently successful first. */
+  select(alg: Algorithm, kid: string | undefined): readonly KeyRecord[] {
+    const list = kid === undefined ? this.byAlg.get(alg) : this.byKid.get(kid)?.get(alg);
+    return list ?? NONE;
+  }
+
+  /** Moves a key that just verified a token to the front of the lists it was found in. */
+  promote(key: KeyRecord, alg: Algorithm): void {
+    toFront(this.byAlg.get(alg), key);
+    if (key.kid !== undefined) toFront(this.byKid.get(key.kid)?.get(alg), key);
+  }
 }
 
-/** Parses a JWKS document into key records, keeping only well-formed public keys. */
-export function parseKeySet(document: Record<string, unknown>): KeyRecord[] {
+function push<K>(map: Map<K, KeyRecord[]>, name: K, key: KeyRecord): void {
+  const list = map.get(name);
+  if (list === undefined) map.set(name, [key]);
+  else list.push(key);
+}
+
+function toFront(list: KeyRecord[] | undefined, key: KeyRecord): void {
+  if (list === undefined || list[0] === key) return;
+  const at = list.indexOf(key);
+  if (at > 0) {
+    list.splice(at, 1);
+    list.unshift(key);
+  }
+}
+
+/** What parsing a key set document yields. */
+export interface ParsedKeySet {
+  /** The usable keys, duplicates collapsed. */
+  keys: KeyRecord[];
+  /** Members of `keys` that were refused, with the reason. */
+  refused: Array<{ index: number; kid: string | undefined; reason: string }>;
+}
+
+/**
+ * Parses a JWKS document into usable key records. Keys that fail
+ * {@link judgeJwk} are dropped (one bad key never blocks the rest), and a
+ * key listed twice becomes one record.
+ */
+export function parseKeySet(document: Record<string, unknown>): ParsedKeySet {
   const { keys } = document;
   if (!Array.isArray(keys)) throw new TypeError('key set has no "keys" array');
-  const records: KeyRecord[] = [];
-  for (const jwk of keys) {
-    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) continue;
-    if (typeof (jwk as JWK).kty !== 'string') continue;
-    records.push(new KeyRecord(Object.freeze({ ...(jwk as JWK) })));
-  }
-  return records;
+  const byIdentity = new Map<string, KeyRecord>();
+  const refused: ParsedKeySet['refused'] = [];
+  keys.forEach((jwk: unknown, index) => {
+    const verdict = judgeJwk(jwk);
+    if (!verdict.ok) {
+      const kid = (jwk as { kid?: unknown } | null)?.kid;
+      refused.push({
+        index,
+        kid: typeof kid === 'string' ? kid : undefined,
+        reason: verdict.reason,
+      });
+      return;
+    }
+    if (byIdentity.has(verdict.identity)) return;
+    const frozen = Object.freeze({ ...(jwk as JWK) });
+    byIdentity.set(verdict.identity, new KeyRecord(frozen, verdict.algorithms, verdict.identity));
+  });
+  return { keys: [...byIdentity.values()], refused };
 }

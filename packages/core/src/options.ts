@@ -1,5 +1,7 @@
 import { DEFAULT_REALM } from './errors.js';
 import type { JwksAuthEvent } from './events.js';
+import { DEFAULT_HOOK_TIMEOUT } from './hooks.js';
+import { isAllowedFetchUrl } from './http-url.js';
 import type { VerifyResult } from './types.js';
 
 /** Asymmetric JWS algorithms jwks-auth can verify. HS* and `none` are refused. */
@@ -27,6 +29,12 @@ export interface RequestLike {
   headers: Record<string, string | string[] | undefined>;
   query?: unknown;
   body?: unknown;
+  /**
+   * Header lines as received (Node's `IncomingMessage.rawHeaders`). Node keeps
+   * only the first of several `Authorization` headers in `headers`; the core
+   * counts them here, or on `raw` (Fastify) or `req` (Koa) when absent.
+   */
+  rawHeaders?: readonly string[] | undefined;
 }
 
 /** An issuer the verifier trusts, with its key set location when known. */
@@ -53,9 +61,19 @@ export interface JwksOptions {
   backoffInitial?: number;
   /** Longest delay between retries during an outage. Default 60000. */
   backoffMax?: number;
-  /** Fetch implementation, for proxies or custom agents. Default `globalThis.fetch`. */
+  /** Fetch implementation, for proxies or custom agents. Default `globalThis.fetch`. It is held to `timeoutDuration` even if it ignores the abort signal. */
   fetch?: typeof globalThis.fetch;
 }
+
+/** Lowest value each `jwks` duration accepts (ms): below these an API hurts itself (a fetch per request). */
+export const JWKS_DURATION_FLOORS = {
+  cacheMaxAge: 1000,
+  cooldownDuration: 100,
+  timeoutDuration: 1,
+  maxStaleAge: 0,
+  backoffInitial: 10,
+  backoffMax: 10,
+} as const;
 
 /** Verified-token cache. Hits skip signature and claim checks but never outlive `exp`. */
 export interface CacheOptions {
@@ -89,24 +107,50 @@ export interface VerifierOptions<O = RequestLike> {
   strict?: boolean;
   /** When false, a request without a token passes unauthenticated (an invalid token still fails). Default true. */
   credentialsRequired?: boolean;
-  /** Custom token lookup (cookies, custom headers). Default: the Authorization header. */
-  getToken?: (request: O) => string | undefined | Promise<string | undefined>;
+  /**
+   * Custom token lookup (cookies, custom headers). Default: the Authorization
+   * header. A thenable is awaited (under `hookTimeout`). A throw, or several
+   * values (an array or object, as a query parser makes of repeated
+   * parameters), is a 400 `invalid_request`; a rejection, a missed deadline or
+   * a result of another type (number, boolean) is a 503 `ERR_HOOK_FAILED`.
+   */
+  getToken?: (request: O) => string | undefined | null | PromiseLike<string | undefined | null>;
   /** Accept `access_token` in the query string (RFC 6750 §2.3). Default false. */
   allowQueryToken?: boolean;
-  /** Accept `access_token` in a form-encoded body (RFC 6750 §2.2). Default false. */
+  /** Accept `access_token` in a form-encoded body (RFC 6750 §2.2), never on GET or HEAD. Default false. */
   allowBodyToken?: boolean;
+  /**
+   * CORS preflights (`OPTIONS` with `Access-Control-Request-Method`):
+   * `'authenticate'` (default) treats them like any request; `'pass'` lets
+   * them through without authentication and without `auth`, so handlers
+   * answering OPTIONS then run unauthenticated. Prefer mounting your
+   * framework's CORS middleware before jwks-auth, which answers preflights itself.
+   */
+  corsPreflight?: 'authenticate' | 'pass';
+  /** Deadline of an async `getToken`, `isRevoked` or `claimCheck` (ms); past it the request fails with 503. Default 3000. */
+  hookTimeout?: number;
+  /**
+   * Allow plain `http:` issuer, discovery and key set URLs on hosts other than
+   * loopback (localhost, 127.0.0.0/8, [::1]). Keys fetched over http can be
+   * replaced by anyone on the path. Default false.
+   */
+  allowInsecureHttp?: boolean;
   /** Realm in `WWW-Authenticate`. Default 'api'. */
   realm?: string;
   /** Tokens longer than this many characters are rejected before parsing. Default 8192. */
   maxTokenLength?: number;
-  /** Called after every successful verification (cache hits included); true rejects the token. */
-  isRevoked?: (result: VerifyResult) => boolean | Promise<boolean>;
+  /**
+   * Called after every successful verification (cache hits included); `true`
+   * rejects the token. A thenable is awaited (under `hookTimeout`); a throw,
+   * a rejection or any result but a boolean fails closed with 503 `ERR_HOOK_FAILED`.
+   */
+  isRevoked?: (result: VerifyResult) => boolean | PromiseLike<boolean>;
   /** Remote key set behaviour. */
   jwks?: JwksOptions;
   /** Verified-token cache; `false` turns it off. Default on. */
   cache?: CacheOptions | false;
-  /** Observability hook: key set fetches, failures, backoff, stale use, rejected tokens. */
-  onEvent?: (event: JwksAuthEvent) => void;
+  /** Observability hook: key set fetches, failures, backoff, stale use, rejected tokens. Its throws and rejections are ignored. */
+  onEvent?: (event: JwksAuthEvent) => unknown;
   /**
    * Signature engine. `'node'` (default) checks signatures synchronously with
    * `node:crypto`; `'jose'` uses jose's `jwtVerify`, the reference the node
@@ -125,16 +169,57 @@ export interface ResolvedOptions {
   requiredClaims: string[];
   typ: string | undefined;
   credentialsRequired: boolean;
-  getToken: ((request: never) => string | undefined | Promise<string | undefined>) | undefined;
+  getToken: ((request: never) => unknown) | undefined;
   allowQueryToken: boolean;
   allowBodyToken: boolean;
+  corsPreflight: 'authenticate' | 'pass';
+  hookTimeout: number;
+  allowInsecureHttp: boolean;
   realm: string;
   maxTokenLength: number;
-  isRevoked: ((result: VerifyResult) => boolean | Promise<boolean>) | undefined;
+  isRevoked: ((result: VerifyResult) => unknown) | undefined;
   jwks: Required<JwksOptions>;
   cacheMaxEntries: number;
-  onEvent: ((event: JwksAuthEvent) => void) | undefined;
+  onEvent: ((event: JwksAuthEvent) => unknown) | undefined;
   engine: 'node' | 'jose';
+}
+
+/** Every option {@link createVerifier} knows; any other name is a `TypeError` (a typo must not fail open). */
+const OPTION_NAMES = new Set([
+  'issuer',
+  'audience',
+  'jwksUri',
+  'algorithms',
+  'clockTolerance',
+  'maxTokenAge',
+  'requiredClaims',
+  'typ',
+  'strict',
+  'credentialsRequired',
+  'getToken',
+  'allowQueryToken',
+  'allowBodyToken',
+  'corsPreflight',
+  'hookTimeout',
+  'allowInsecureHttp',
+  'realm',
+  'maxTokenLength',
+  'isRevoked',
+  'jwks',
+  'cache',
+  'onEvent',
+  'engine',
+]);
+const JWKS_OPTION_NAMES = new Set([
+  ...Object.keys(JWKS_DURATION_FLOORS),
+  'maxResponseBytes',
+  'fetch',
+]);
+
+function rejectUnknown(prefix: string, value: object, known: ReadonlySet<string>): void {
+  for (const name of Object.keys(value)) {
+    if (!known.has(name)) fail(`${prefix}${name}`, 'is not a known option (check its spelling)');
+  }
 }
 
 const STRICT_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
@@ -171,24 +256,33 @@ function optionalFunction<T>(name: string, value: unknown): T | undefined {
   return value as T;
 }
 
-function httpUrl(name: string, value: unknown): string {
+function httpUrl(name: string, value: unknown, allowInsecureHttp: boolean): string {
   if (typeof value !== 'string' || !URL.canParse(value)) fail(name, 'must be an absolute URL');
-  const { protocol } = new URL(value);
-  if (protocol !== 'https:' && protocol !== 'http:') fail(name, 'must be an http(s) URL');
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(name, 'must be an http(s) URL');
+  if (!isAllowedFetchUrl(url, allowInsecureHttp)) {
+    fail(name, 'must be https: (http: only on loopback hosts, or with "allowInsecureHttp: true")');
+  }
   return value;
 }
 
-function resolveIssuers(issuer: unknown, jwksUri: unknown): IssuerConfig[] {
+function resolveIssuers(
+  issuer: unknown,
+  jwksUri: unknown,
+  allowInsecureHttp: boolean,
+): IssuerConfig[] {
+  const url = (name: string, value: unknown) => httpUrl(name, value, allowInsecureHttp);
   const list = typeof issuer === 'string' ? [issuer] : issuer;
   if (!Array.isArray(list) || list.length === 0) {
     fail('issuer', 'must be a string or a non-empty array of strings or { issuer, jwksUri }');
   }
   const issuers = list.map((entry: unknown): IssuerConfig => {
-    if (typeof entry === 'string') return { issuer: httpUrl('issuer', entry) };
+    if (typeof entry === 'string') return { issuer: url('issuer', entry) };
     if (typeof entry === 'object' && entry !== null && 'issuer' in entry) {
+      rejectUnknown('issuer[].', entry, ISSUER_CONFIG_NAMES);
       const { issuer: iss, jwksUri: uri } = entry as IssuerConfig;
-      const config: IssuerConfig = { issuer: httpUrl('issuer', iss) };
-      if (uri !== undefined) config.jwksUri = httpUrl('issuer[].jwksUri', uri);
+      const config: IssuerConfig = { issuer: url('issuer', iss) };
+      if (uri !== undefined) config.jwksUri = url('issuer[].jwksUri', uri);
       return config;
     }
     return fail('issuer', 'entries must be strings or { issuer, jwksUri } objects');
@@ -199,10 +293,12 @@ function resolveIssuers(issuer: unknown, jwksUri: unknown): IssuerConfig[] {
   if (jwksUri !== undefined) {
     if (issuers.length !== 1)
       fail('jwksUri', 'applies to a single issuer; use { issuer, jwksUri }');
-    issuers[0]!.jwksUri = httpUrl('jwksUri', jwksUri);
+    issuers[0]!.jwksUri = url('jwksUri', jwksUri);
   }
   return issuers;
 }
+
+const ISSUER_CONFIG_NAMES = new Set(['issuer', 'jwksUri']);
 
 function resolveAudience(audience: unknown): string | string[] | undefined {
   if (audience === null) return undefined;
@@ -235,18 +331,28 @@ function resolveJwks(jwks: unknown): Required<JwksOptions> {
     fail('jwks', 'must be an object');
   }
   const o = (jwks ?? {}) as JwksOptions;
+  rejectUnknown('jwks.', o, JWKS_OPTION_NAMES);
   const fetchImpl = optionalFunction<typeof fetch>('jwks.fetch', o.fetch) ?? globalThis.fetch;
+  const duration = (name: keyof typeof JWKS_DURATION_FLOORS, fallback: number): number => {
+    const value = nonNegativeInteger(`jwks.${name}`, o[name], fallback);
+    const floor = JWKS_DURATION_FLOORS[name];
+    if (value < floor) fail(`jwks.${name}`, `must be at least ${floor} (ms)`);
+    return value;
+  };
   const resolved: Required<JwksOptions> = {
-    cacheMaxAge: nonNegativeInteger('jwks.cacheMaxAge', o.cacheMaxAge, 600_000),
-    cooldownDuration: nonNegativeInteger('jwks.cooldownDuration', o.cooldownDuration, 30_000),
-    timeoutDuration: nonNegativeInteger('jwks.timeoutDuration', o.timeoutDuration, 5_000),
-    maxStaleAge: nonNegativeInteger('jwks.maxStaleAge', o.maxStaleAge, 6 * 3_600_000),
+    cacheMaxAge: duration('cacheMaxAge', 600_000),
+    cooldownDuration: duration('cooldownDuration', 30_000),
+    timeoutDuration: duration('timeoutDuration', 5_000),
+    maxStaleAge: duration('maxStaleAge', 6 * 3_600_000),
     maxResponseBytes: nonNegativeInteger('jwks.maxResponseBytes', o.maxResponseBytes, 512 * 1024),
-    backoffInitial: nonNegativeInteger('jwks.backoffInitial', o.backoffInitial, 1_000),
-    backoffMax: nonNegativeInteger('jwks.backoffMax', o.backoffMax, 60_000),
+    backoffInitial: duration('backoffInitial', 1_000),
+    backoffMax: duration('backoffMax', 60_000),
     fetch: fetchImpl,
   };
-  if (resolved.timeoutDuration === 0) fail('jwks.timeoutDuration', 'must be greater than 0');
+  if (resolved.maxResponseBytes === 0) fail('jwks.maxResponseBytes', 'must be greater than 0');
+  if (resolved.backoffMax < resolved.backoffInitial) {
+    fail('jwks.backoffMax', 'must be at least "jwks.backoffInitial"');
+  }
   return resolved;
 }
 
@@ -254,7 +360,18 @@ function resolveCache(cache: unknown): number {
   if (cache === false) return 0;
   if (cache === undefined || cache === true) return 1000;
   if (typeof cache !== 'object' || cache === null) fail('cache', 'must be an object or false');
+  rejectUnknown('cache.', cache, CACHE_OPTION_NAMES);
   return nonNegativeInteger('cache.maxEntries', (cache as CacheOptions).maxEntries, 1000);
+}
+
+const CACHE_OPTION_NAMES = new Set(['maxEntries']);
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (value === undefined) return allowed[0]!;
+  if (!(allowed as readonly unknown[]).includes(value)) {
+    fail(name, `must be ${allowed.map((a) => JSON.stringify(a)).join(' or ')}`);
+  }
+  return value as T;
 }
 
 function resolveEngine(engine: unknown): 'node' | 'jose' {
@@ -272,6 +389,10 @@ export function resolveOptions(options: VerifierOptions<never>): ResolvedOptions
     throw new TypeError('options must be an object');
   }
   const o = options as VerifierOptions<never> & Record<string, unknown>;
+  rejectUnknown('', o, OPTION_NAMES);
+  const allowInsecureHttp = boolean('allowInsecureHttp', o.allowInsecureHttp, false);
+  const hookTimeout = nonNegativeInteger('hookTimeout', o.hookTimeout, DEFAULT_HOOK_TIMEOUT);
+  if (hookTimeout === 0) fail('hookTimeout', 'must be greater than 0');
   const strict = boolean('strict', o.strict, false);
   let typ: string | undefined;
   if (o.typ !== undefined) {
@@ -303,7 +424,7 @@ export function resolveOptions(options: VerifierOptions<never>): ResolvedOptions
   if (maxTokenLength === 0) fail('maxTokenLength', 'must be greater than 0');
 
   return {
-    issuers: resolveIssuers(o.issuer, o.jwksUri),
+    issuers: resolveIssuers(o.issuer, o.jwksUri, allowInsecureHttp),
     audience: resolveAudience(o.audience),
     algorithms: resolveAlgorithms(o.algorithms),
     clockTolerance: nonNegativeNumber('clockTolerance', o.clockTolerance, 5)!,
@@ -314,6 +435,9 @@ export function resolveOptions(options: VerifierOptions<never>): ResolvedOptions
     getToken: optionalFunction('getToken', o.getToken),
     allowQueryToken: boolean('allowQueryToken', o.allowQueryToken, false),
     allowBodyToken: boolean('allowBodyToken', o.allowBodyToken, false),
+    corsPreflight: oneOf('corsPreflight', o.corsPreflight, ['authenticate', 'pass'] as const),
+    hookTimeout,
+    allowInsecureHttp,
     realm,
     maxTokenLength,
     isRevoked: optionalFunction('isRevoked', o.isRevoked),

@@ -2,18 +2,19 @@ import type { webcrypto } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyOptions } from 'jose';
 import { TokenCache } from './cache.js';
-import { discoverJwksUri } from './discovery.js';
 import {
   InvalidRequestError,
   InvalidTokenError,
   JwksAuthError,
-  KeySetUnavailableError,
   UnauthorizedError,
+  VerifierClosedError,
 } from './errors.js';
 import { emitEvent } from './events.js';
 import type { JwksAuthEvent } from './events.js';
-import { assertB64Token, extractToken } from './extract.js';
+import { assertB64Token, extractToken, isCorsPreflight } from './extract.js';
+import { booleanResult, callHook } from './hooks.js';
 import { RemoteKeySet } from './key-set.js';
+import { MAX_CANDIDATES } from './keys.js';
 import type { KeyRecord } from './keys.js';
 import { resolveOptions } from './options.js';
 import type { Algorithm, RequestLike, ResolvedOptions, VerifierOptions } from './options.js';
@@ -47,7 +48,10 @@ export interface Verifier<O = RequestLike> {
   ): MaybePromise<VerifyResult | undefined>;
   /** Fetches every issuer's metadata and keys now; rejects with a 503 `JwksAuthError` if any fails. */
   warmup(): Promise<void>;
-  /** Aborts key set requests in flight and empties the cache. */
+  /**
+   * Aborts key set requests in flight and empties the cache. Every later call
+   * fails with a 503 `ERR_VERIFIER_CLOSED` instead of verifying.
+   */
   close(): void;
   /** The validated options, defaults applied. */
   readonly options: Readonly<ResolvedOptions>;
@@ -82,7 +86,9 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
   const o = resolveOptions(options as VerifierOptions<never>);
   const { realm, onEvent, isRevoked, credentialsRequired, maxTokenLength } = o;
   const cache = o.cacheMaxEntries > 0 ? new TokenCache(o.cacheMaxEntries) : undefined;
-  const discoveryAbort = new AbortController();
+  const passPreflight = o.corsPreflight === 'pass';
+  const revocationResult = booleanResult('isRevoked');
+  let closed = false;
 
   const baseVerifyOptions: JWTVerifyOptions = {
     algorithms: o.algorithms,
@@ -94,26 +100,13 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
   if (o.typ !== undefined) baseVerifyOptions.typ = o.typ;
   const issuers = new Map<string, IssuerState>();
   for (const config of o.issuers) {
-    let jwksUri = config.jwksUri;
     const issuer = config.issuer;
     const keySet = new RemoteKeySet({
       issuer,
       options: o.jwks,
       onEvent,
-      resolveUri: async () => {
-        if (jwksUri !== undefined) return jwksUri;
-        const started = Date.now();
-        const found = await discoverJwksUri(issuer, o.jwks, discoveryAbort.signal);
-        jwksUri = found.jwksUri;
-        emit({
-          type: 'discovery',
-          issuer,
-          uri: found.documentUrl,
-          jwksUri,
-          durationMs: Date.now() - started,
-        });
-        return jwksUri;
-      },
+      jwksUri: config.jwksUri,
+      allowInsecureHttp: o.allowInsecureHttp,
     });
     const present = [...o.requiredClaims];
     if (o.maxTokenAge !== undefined) present.push('iat');
@@ -194,7 +187,7 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     parts: CompactParts,
     alg: Algorithm,
     state: IssuerState,
-    candidates: KeyRecord[],
+    candidates: readonly KeyRecord[],
   ): MaybePromise<VerifyResult> {
     if (candidates.length === 0) {
       throw new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no key in the key set matches the token', {
@@ -212,10 +205,12 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     parts: CompactParts,
     alg: Algorithm,
     state: IssuerState,
-    candidates: KeyRecord[],
+    candidates: readonly KeyRecord[],
   ): VerifyResult {
     let lastError: JwksAuthError | undefined;
-    for (const key of candidates) {
+    const tries = Math.min(candidates.length, MAX_CANDIDATES);
+    for (let i = 0; i < tries; i += 1) {
+      const key = candidates[i]!;
       const keyObject = key.keyObject();
       if (keyObject === null) {
         lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token', {
@@ -235,9 +230,19 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       }
       const payload = decodeSegment(parts.payload, realm, 'payload');
       validateClaims(parts.header, payload, state.rules, Date.now());
+      if (i > 0) state.keySet.promote(key, alg);
       return remember(token, payload, parts.header as VerifyResult['header'], key);
     }
-    throw lastError!;
+    throw candidates.length > tries ? tooManyKeys(lastError) : lastError!;
+  }
+
+  /** More keys fit the token than are tried, and none of those tried verified it. */
+  function tooManyKeys(cause: unknown): InvalidTokenError {
+    return new InvalidTokenError(
+      'ERR_TOO_MANY_KEYS',
+      `the token matches more than ${MAX_CANDIDATES} keys and none of those tried verified it; sign with a kid`,
+      { realm, cause },
+    );
   }
 
   async function verifyWithJose(
@@ -245,10 +250,19 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     parts: CompactParts,
     alg: Algorithm,
     state: IssuerState,
-    candidates: KeyRecord[],
+    candidates: readonly KeyRecord[],
   ): Promise<VerifyResult> {
     let lastError: unknown;
-    for (const key of candidates) {
+    const tries = Math.min(candidates.length, MAX_CANDIDATES);
+    for (let i = 0; i < tries; i += 1) {
+      const key = candidates[i]!;
+      // Both engines use only keys that node:crypto imports (an EC point on its curve, say).
+      if (key.keyObject() === null) {
+        lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token', {
+          realm,
+        });
+        continue;
+      }
       let cryptoKey: WebCryptoKey;
       try {
         cryptoKey = await key.cryptoKey(alg);
@@ -287,9 +301,12 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       }
       // The rules jose leaves open (finite dates, aud type) apply to both engines.
       validateClaims(parts.header, verified.payload, state.rules, Date.now());
+      if (i > 0) state.keySet.promote(key, alg);
       return remember(token, verified.payload, verified.protectedHeader, key);
     }
-    throw lastError;
+    const signatureFailed =
+      (lastError as JwksAuthError | undefined)?.code === 'ERR_SIGNATURE_INVALID';
+    throw candidates.length > tries && signatureFailed ? tooManyKeys(lastError) : lastError;
   }
 
   function remember(
@@ -318,38 +335,22 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     return result;
   }
 
+  /** Runs `isRevoked` (awaited under `hookTimeout`; anything but a boolean fails closed). */
   function checkRevoked(result: VerifyResult): MaybePromise<VerifyResult> {
-    let verdict: MaybePromise<boolean>;
-    try {
-      verdict = isRevoked!(result);
-    } catch (error) {
-      throw hookFailed(error);
-    }
+    const verdict = callHook(
+      'isRevoked',
+      () => isRevoked!(result),
+      o.hookTimeout,
+      revocationResult,
+    );
     if (verdict instanceof Promise) {
-      return verdict.then(
-        (revoked) => {
-          if (revoked === true) throw revokedError();
-          return result;
-        },
-        (error: unknown) => {
-          throw hookFailed(error);
-        },
-      );
+      return verdict.then((revoked) => (revoked ? revokedAnswer() : result));
     }
-    if (verdict === true) throw revokedError();
-    return result;
+    return verdict ? revokedAnswer() : result;
   }
 
-  function revokedError(): InvalidTokenError {
-    return new InvalidTokenError('ERR_TOKEN_REVOKED', 'the token has been revoked', { realm });
-  }
-
-  function hookFailed(error: unknown): KeySetUnavailableError {
-    // Fail closed: if revocation cannot be checked, the token is not accepted.
-    return new KeySetUnavailableError('ERR_HOOK_FAILED', 'the revocation check failed', {
-      cause: error,
-      retryAfter: 1,
-    });
+  function revokedAnswer(): never {
+    throw new InvalidTokenError('ERR_TOKEN_REVOKED', 'the token has been revoked', { realm });
   }
 
   /** Cache, then full verification, then revocation. Sync on a hit. */
@@ -385,9 +386,12 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     required: boolean = credentialsRequired,
   ): MaybePromise<VerifyResult | undefined> {
     try {
+      if (closed) throw new VerifierClosedError();
       if (typeof request !== 'object' || request === null || typeof request.headers !== 'object') {
         throw new InvalidRequestError('the request has no headers', { realm });
       }
+      // Only on explicit opt-in: any client can make a request look like a preflight.
+      if (passPreflight && isCorsPreflight(request)) return undefined;
       const token = extractToken(request, o, original);
       const outcome =
         token instanceof Promise
@@ -411,6 +415,7 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       return handle(request, original);
     },
     async verify(token) {
+      if (closed) throw rejected(new VerifierClosedError());
       if (typeof token !== 'string' || token.length === 0) {
         throw rejected(new UnauthorizedError(realm));
       }
@@ -421,6 +426,7 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       }
     },
     async warmup() {
+      if (closed) throw new VerifierClosedError();
       const results = await Promise.allSettled(
         [...issuers.values()].map((s) => s.keySet.refresh('warmup')),
       );
@@ -428,7 +434,7 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       if (failed !== undefined) throw failed.reason;
     },
     close() {
-      discoveryAbort.abort();
+      closed = true;
       for (const state of issuers.values()) state.keySet.close();
       cache?.clear();
     },

@@ -152,13 +152,14 @@ describe('verified-token cache', () => {
         issuer: local.issuer,
         audience: AUD,
         jwksUri: local.jwksUri,
-        jwks: { cooldownDuration: 0 },
+        jwks: { cooldownDuration: 100 },
       });
       verifiers.push(v);
       const old = await local.sign({});
       await verifyFirst(v, old);
       expect(servedFromCache(v, old)).toBe(true);
       await local.rotate('ES256');
+      await new Promise((r) => setTimeout(r, 110)); // past the cooldown
       await v.verify(await local.sign({})); // unknown kid: refetch, old key gone
       expect(local.requests.jwks).toBe(2);
       expect(servedFromCache(v, old)).toBe(false);
@@ -175,13 +176,14 @@ describe('verified-token cache', () => {
         issuer: local.issuer,
         audience: AUD,
         jwksUri: local.jwksUri,
-        jwks: { cooldownDuration: 0 },
+        jwks: { cooldownDuration: 100 },
       });
       verifiers.push(v);
       const hidden = await local.addKey('ES256', { inJwks: false });
       const token = await local.sign({}, { kid: hidden.kid });
       await expect(v.verify(token)).rejects.toMatchObject({ code: 'ERR_KEY_NOT_FOUND' });
       local.setJwksKeys({ keys: [...local.jwks().keys, hidden.publicJwk] });
+      await new Promise((r) => setTimeout(r, 110)); // past the cooldown
       await expect(v.verify(token)).resolves.toBeDefined();
     } finally {
       await local.close();

@@ -84,12 +84,12 @@ describe('RemoteKeySet', () => {
 
   it('rejects a removed kid once a refresh no longer lists it', async () => {
     const issuer = await issuerFor();
-    const v = verifierFor(issuer, { jwks: { cacheMaxAge: 100, cooldownDuration: 0 } });
+    const v = verifierFor(issuer, { jwks: { cacheMaxAge: 1000, cooldownDuration: 100 } });
     const old = await issuer.sign({});
     await v.verify(old);
     const oldKid = issuer.keys[0]!.kid;
     await issuer.rotate('RS256');
-    await sleep(120);
+    await sleep(1020);
     await v.verify(await issuer.sign({})); // past cacheMaxAge: refreshed, new kid known
     await issuer.waitForRequests('jwks', 2);
     expect(issuer.keys.find((k) => k.kid === oldKid)?.inJwks).toBe(false);
@@ -100,13 +100,13 @@ describe('RemoteKeySet', () => {
     const issuer = await issuerFor();
     const events: JwksAuthEvent[] = [];
     const v = verifierFor(issuer, {
-      jwks: { cacheMaxAge: 100, maxStaleAge: 400, backoffInitial: 50, backoffMax: 50 },
+      jwks: { cacheMaxAge: 1000, maxStaleAge: 400, backoffInitial: 50, backoffMax: 50 },
       onEvent: (e) => events.push(e),
     });
     const token = await issuer.sign({});
     await v.verify(token);
     await issuer.fail({ type: 'status', status: 500 });
-    await sleep(150);
+    await sleep(1050);
     await expect(v.verify(token)).resolves.toBeDefined(); // stale but allowed
     await sleep(100);
     await expect(v.verify(token)).resolves.toBeDefined();
@@ -142,11 +142,11 @@ describe('RemoteKeySet', () => {
 
   it('refreshes ahead of expiry in the background without making requests wait', async () => {
     const issuer = await issuerFor();
-    const v = verifierFor(issuer, { jwks: { cacheMaxAge: 200 } });
+    const v = verifierFor(issuer, { jwks: { cacheMaxAge: 1000 } });
     const token = await issuer.sign({});
     await v.verify(token);
     await issuer.fail({ type: 'slow', delayMs: 1000 });
-    await sleep(170); // past 80% of cacheMaxAge
+    await sleep(850); // past 80% of cacheMaxAge
     const started = Date.now();
     await v.verify(token);
     expect(Date.now() - started).toBeLessThan(200);

@@ -2,7 +2,6 @@ import {
   DEFAULT_REALM,
   bearerErrorBody,
   createVerifier,
-  isCorsPreflight,
   claimCheck as coreClaimCheck,
   claimEquals as coreClaimEquals,
   claimIncludes as coreClaimIncludes,
@@ -48,8 +47,6 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
   const { realm } = verifier.options;
 
   function authenticate(req: Request, _res: Response, next: NextFunction): void {
-    // CORS preflights carry no credentials (Fetch standard); let them through.
-    if (isCorsPreflight(req)) return next();
     // Only a non-default realm needs recording: the helpers default to "api",
     // and adding a property to every request costs time on the hot path.
     if (realm !== DEFAULT_REALM) (req as Request & WithRealm)[REALM] = realm;
@@ -76,10 +73,15 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
 
 function guard(check: AuthCheck): RequestHandler {
   return function jwksAuthGuard(req, _res, next) {
+    let outcome;
     try {
-      check(req.auth, (req as Request & WithRealm)[REALM]);
+      outcome = check(req.auth, (req as Request & WithRealm)[REALM]);
     } catch (error) {
       return next(error);
+    }
+    if (outcome instanceof Promise) {
+      outcome.then(() => next(), next);
+      return;
     }
     next();
   };
@@ -133,7 +135,7 @@ export function claimIncludes(
  * app.get('/inbox', claimCheck((p) => p.email_verified === true, 'email must be verified'), handler);
  */
 export function claimCheck(
-  check: (payload: Readonly<JWTPayload>) => boolean,
+  check: (payload: Readonly<JWTPayload>) => boolean | PromiseLike<boolean>,
   description: string,
 ): RequestHandler {
   return guard(coreClaimCheck(check, description));

@@ -205,14 +205,25 @@ describe('jwksAuth()', () => {
     );
   });
 
-  it('lets CORS preflights through untouched', async () => {
+  it('authenticates CORS preflights unless corsPreflight is "pass"', async () => {
     let seen: Request | undefined;
-    const app = buildApp(baseOptions(issuer), (a) =>
+    const preflightTo = (app: ReturnType<typeof buildApp>) =>
+      request(app)
+        .options(ROUTES.protected)
+        .set('origin', 'https://app.example.test')
+        .set('access-control-request-method', 'GET');
+    const handler = (a: ReturnType<typeof express>) =>
       a.options(ROUTES.protected, (req, res) => {
         seen = req;
         res.sendStatus(204);
-      }),
-    );
+      });
+    // Any client can add Access-Control-Request-Method: by default it changes nothing.
+    const strict = await preflightTo(buildApp(baseOptions(issuer), handler));
+    expect(strict.status).toBe(401);
+    expect(strict.headers['www-authenticate']).toBe('Bearer realm="api"');
+    expect(seen).toBeUndefined();
+
+    const app = buildApp({ ...baseOptions(issuer), corsPreflight: 'pass' }, handler);
     const preflight = await request(app)
       .options(ROUTES.protected)
       .set('origin', 'https://app.example.test')

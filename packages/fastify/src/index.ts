@@ -1,7 +1,6 @@
 import {
   DEFAULT_REALM,
   createVerifier,
-  isCorsPreflight,
   claimCheck as coreClaimCheck,
   claimEquals as coreClaimEquals,
   claimIncludes as coreClaimIncludes,
@@ -42,10 +41,21 @@ type WithRealm = { [REALM]: string | null };
 
 const ROUTE_SETTINGS: ReadonlyArray<unknown> = [undefined, true, false, 'optional'];
 
+function settingError(method: unknown, url: unknown, setting: unknown): TypeError {
+  return new TypeError(
+    `route ${String(method)} ${String(url)}: config.jwksAuth must be true, false or 'optional', got ${JSON.stringify(setting) ?? String(setting)}`,
+  );
+}
+
+/** Options Fastify's `register` itself reads; they are not the verifier's. */
+const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
+
 const plugin: FastifyPluginCallback<JwksAuthOptions> = (app, options, done) => {
   let verifier: Verifier<FastifyRequest>;
   try {
-    verifier = createVerifier<FastifyRequest>(options);
+    const verifierOptions: Record<string, unknown> = { ...options };
+    for (const name of REGISTER_OPTIONS) delete verifierOptions[name];
+    verifier = createVerifier<FastifyRequest>(verifierOptions as unknown as JwksAuthOptions);
   } catch (error) {
     return done(error as Error);
   }
@@ -56,14 +66,11 @@ const plugin: FastifyPluginCallback<JwksAuthOptions> = (app, options, done) => {
   if (!app.hasRequestDecorator('auth')) app.decorateRequest('auth', null);
   if (!app.hasRequestDecorator(REALM)) app.decorateRequest(REALM, null);
 
-  // A typo in a route's config fails when the route is declared.
+  // A typo in a route's config fails when the route is declared after the
+  // plugin; one declared before it fails at its first request (below).
   app.addHook('onRoute', (route) => {
     const setting = (route.config as { jwksAuth?: unknown } | undefined)?.jwksAuth;
-    if (!ROUTE_SETTINGS.includes(setting)) {
-      throw new TypeError(
-        `route ${route.method.toString()} ${route.url}: config.jwksAuth must be true, false or 'optional'`,
-      );
-    }
+    if (!ROUTE_SETTINGS.includes(setting)) throw settingError(route.method, route.url, setting);
   });
 
   const authenticate = (
@@ -71,12 +78,18 @@ const plugin: FastifyPluginCallback<JwksAuthOptions> = (app, options, done) => {
     _reply: FastifyReply,
     next: HookHandlerDoneFunction,
   ): void => {
-    const setting = request.routeOptions.config.jwksAuth;
-    if (setting === false) return next();
-    // CORS preflights carry no credentials (Fetch standard); let them through.
-    if (isCorsPreflight(request)) return next();
+    const setting: unknown = request.routeOptions.config.jwksAuth;
+    let required: boolean | undefined;
+    if (setting === undefined) required = undefined;
+    else if (setting === true) required = true;
+    else if (setting === 'optional') required = false;
+    else if (setting === false) return next();
+    else {
+      // Fail closed: an unknown setting never lets a request through.
+      const { method, url } = request.routeOptions;
+      return next(settingError(method, url, setting));
+    }
     if (realm !== DEFAULT_REALM) (request as FastifyRequest & WithRealm)[REALM] = realm;
-    const required = setting === undefined ? undefined : setting === true;
     let outcome: VerifyResult | undefined | Promise<VerifyResult | undefined>;
     try {
       outcome = verifier.handle(request, request, required);
@@ -122,10 +135,15 @@ export default jwksAuth;
 
 function guard(check: AuthCheck): JwksAuthHook {
   return function jwksAuthGuard(request, _reply, done) {
+    let outcome;
     try {
-      check(request.auth, (request as FastifyRequest & WithRealm)[REALM] ?? undefined);
+      outcome = check(request.auth, (request as FastifyRequest & WithRealm)[REALM] ?? undefined);
     } catch (error) {
       return done(error as Error);
+    }
+    if (outcome instanceof Promise) {
+      outcome.then(() => done(), done);
+      return;
     }
     done();
   };
@@ -176,7 +194,7 @@ export function claimIncludes(
  * app.get('/inbox', { preHandler: claimCheck((p) => p.email_verified === true, 'email must be verified') }, handler);
  */
 export function claimCheck(
-  check: (payload: Readonly<JWTPayload>) => boolean,
+  check: (payload: Readonly<JWTPayload>) => boolean | PromiseLike<boolean>,
   description: string,
 ): JwksAuthHook {
   return guard(coreClaimCheck(check, description));

@@ -216,8 +216,26 @@ describe('jwksAuth plugin', () => {
     );
   });
 
-  it('lets CORS preflights through untouched', async () => {
-    const app = await buildApp(baseOptions(issuer), (a) => a.options(ROUTES.protected, reply));
+  it('authenticates CORS preflights unless corsPreflight is "pass"', async () => {
+    const preflightHeaders = {
+      origin: 'https://app.example.test',
+      'access-control-request-method': 'GET',
+    };
+    // Any client can add Access-Control-Request-Method: by default it changes nothing.
+    const strictApp = await buildApp(baseOptions(issuer), (a) =>
+      a.options(ROUTES.protected, reply),
+    );
+    const strict = await inject(strictApp, {
+      method: 'OPTIONS',
+      url: ROUTES.protected,
+      headers: preflightHeaders,
+    });
+    expect(strict.statusCode).toBe(401);
+    expect(strict.headers['www-authenticate']).toBe('Bearer realm="api"');
+
+    const app = await buildApp({ ...baseOptions(issuer), corsPreflight: 'pass' }, (a) =>
+      a.options(ROUTES.protected, reply),
+    );
     const preflight = await inject(app, {
       method: 'OPTIONS',
       url: ROUTES.protected,

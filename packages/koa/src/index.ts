@@ -1,7 +1,6 @@
 import {
   DEFAULT_REALM,
   createVerifier,
-  isCorsPreflight,
   claimCheck as coreClaimCheck,
   claimEquals as coreClaimEquals,
   claimIncludes as coreClaimIncludes,
@@ -40,8 +39,6 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
   const { realm } = verifier.options;
 
   const authenticate: Middleware = (ctx, next) => {
-    // CORS preflights carry no credentials (Fetch standard); let them through.
-    if (isCorsPreflight(ctx)) return next();
     // Only a non-default realm needs recording (the helpers default to "api"):
     // adding a property to every context costs time on the hot path.
     if (realm !== DEFAULT_REALM) ctx[REALM] = realm;
@@ -63,8 +60,8 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
 
 function guard(check: AuthCheck): Middleware {
   return function jwksAuthGuard(ctx: Context, next) {
-    check(ctx.state.auth, ctx[REALM] as string | undefined);
-    return next();
+    const outcome = check(ctx.state.auth, ctx[REALM] as string | undefined);
+    return outcome instanceof Promise ? outcome.then(next) : next();
   };
 }
 
@@ -113,7 +110,7 @@ export function claimIncludes(
  * router.get('/inbox', claimCheck((p) => p.email_verified === true, 'email must be verified'), handler);
  */
 export function claimCheck(
-  check: (payload: Readonly<JWTPayload>) => boolean,
+  check: (payload: Readonly<JWTPayload>) => boolean | PromiseLike<boolean>,
   description: string,
 ): Middleware {
   return guard(coreClaimCheck(check, description));

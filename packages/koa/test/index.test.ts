@@ -161,11 +161,20 @@ describe('jwksAuth()', () => {
     );
   });
 
-  it('lets CORS preflights through untouched', async () => {
-    const app = buildApp(baseOptions(issuer), (ctx, next) => {
+  it('authenticates CORS preflights unless corsPreflight is "pass"', async () => {
+    const handler = (ctx: Context, next: () => Promise<unknown>) => {
       if (ctx.method !== 'OPTIONS') return next();
       ctx.body = { auth: ctx.state.auth ?? null };
-    });
+    };
+    // Any client can add Access-Control-Request-Method: by default it changes nothing.
+    const strict = await request(buildApp(baseOptions(issuer), handler).callback())
+      .options(ROUTES.protected)
+      .set('origin', 'https://app.example.test')
+      .set('access-control-request-method', 'GET');
+    expect(strict.status).toBe(401);
+    expect(strict.headers['www-authenticate']).toBe('Bearer realm="api"');
+
+    const app = buildApp({ ...baseOptions(issuer), corsPreflight: 'pass' }, handler);
     const preflight = await request(app.callback())
       .options(ROUTES.protected)
       .set('origin', 'https://app.example.test')

@@ -1,0 +1,20 @@
+/**
+ * Whether `url` names this machine: `localhost` (and `*.localhost`),
+ * 127.0.0.0/8 or `[::1]`. Plain `http:` is allowed for these without an
+ * opt-in, since nothing crosses a network.
+ */
+export function isLoopbackUrl(url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (host === '[::1]') return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Whether a key set or metadata URL may be fetched: `https:` always, `http:`
+ * only for loopback hosts or with `allowInsecureHttp`.
+ */
+export function isAllowedFetchUrl(url: URL, allowInsecureHttp: boolean): boolean {
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && (allowInsecureHttp || isLoopbackUrl(url));
+}
