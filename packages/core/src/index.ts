@@ -1,6 +1,6 @@
 export { createVerifier } from './verify.js';
 export type { Verifier } from './verify.js';
-export { SUPPORTED_ALGORITHMS, resolveOptions } from './options.js';
+export { SUPPORTED_ALGORITHMS, JWKS_DURATION_FLOORS, resolveOptions } from './options.js';
 export type {
   Algorithm,
   CacheOptions,
@@ -17,12 +17,15 @@ export {
   InvalidTokenError,
   InsufficientScopeError,
   KeySetUnavailableError,
+  HookFailedError,
+  VerifierClosedError,
   bearerChallenge,
   bearerErrorBody,
   isJwksAuthError,
   DEFAULT_REALM,
 } from './errors.js';
-export type { JwksAuthErrorCode, BearerErrorName, BearerErrorBody } from './errors.js';
+export type { JwksAuthErrorCode, BearerErrorName, BearerErrorBody, HookName } from './errors.js';
+export { MAX_CANDIDATES, MIN_RSA_BITS, MAX_RSA_BITS } from './keys.js';
 export { isCorsPreflight } from './extract.js';
 export {
   requiredScopes,
