@@ -212,7 +212,8 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     for (let i = 0; i < tries; i += 1) {
       const key = candidates[i]!;
       const keyObject = key.keyObject();
-      if (keyObject === null) {
+      // A request that chose its keys before a refresh retired one must not use it.
+      if (keyObject === null || !key.alive) {
         lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token', {
           realm,
         });
@@ -257,7 +258,8 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     for (let i = 0; i < tries; i += 1) {
       const key = candidates[i]!;
       // Both engines use only keys that node:crypto imports (an EC point on its curve, say).
-      if (key.keyObject() === null) {
+      const keyObject = key.keyObject();
+      if (keyObject === null) {
         lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token', {
           realm,
         });
@@ -275,11 +277,9 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       }
       // WebCrypto on OpenSSL also left-pads short RSA signatures: hold jose to
       // the exact length as well, so both engines keep one encoding per signature.
-      const keyObject = key.keyObject();
       if (
         (alg.startsWith('RS') || alg.startsWith('PS')) &&
-        (keyObject === null ||
-          !rsaLengthOk(keyObject, Buffer.from(token.slice(parts.lastDot + 1), 'base64url')))
+        !rsaLengthOk(keyObject, Buffer.from(token.slice(parts.lastDot + 1), 'base64url'))
       ) {
         lastError = new InvalidTokenError(
           'ERR_SIGNATURE_INVALID',
@@ -301,6 +301,13 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       }
       // The rules jose leaves open (finite dates, aud type) apply to both engines.
       validateClaims(parts.header, verified.payload, state.rules, Date.now());
+      // The key may have been retired by a refresh while jose was verifying.
+      if (!key.alive) {
+        lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token', {
+          realm,
+        });
+        break;
+      }
       if (i > 0) state.keySet.promote(key, alg);
       return remember(token, verified.payload, verified.protectedHeader, key);
     }

@@ -1,3 +1,10 @@
+/**
+ * @jwks-auth/testing: a real local issuer for tests and demos. Never use it
+ * as a production issuer: it binds 127.0.0.1, keeps throwaway keys in memory
+ * and signs whatever it is asked to.
+ *
+ * @packageDocumentation
+ */
 export { createTestIssuer, DEFAULT_RSA_MODULUS_LENGTH, DEFAULT_TYP } from './issuer.js';
 export { createKeySetServer } from './key-set-server.js';
 export { TEST_ALGS, isTestAlg } from './keys.js';

@@ -42,8 +42,10 @@ interface HungRequest {
 }
 
 /**
- * Starts a real OAuth 2.0 / OIDC issuer on 127.0.0.1 (OS-chosen port) serving
- * discovery and a JWKS, with one freshly generated signing key per algorithm.
+ * A test and demo tool, never a production issuer: starts a real OAuth 2.0 /
+ * OIDC issuer on 127.0.0.1 (OS-chosen port) serving discovery and a JWKS,
+ * with one freshly generated, in-memory signing key per algorithm. It signs
+ * any claims it is asked to and has fault modes that break it on purpose.
  */
 export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
   const algorithms = [...new Set(options.algorithms ?? (['RS256'] as TestAlg[]))];
