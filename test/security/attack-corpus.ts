@@ -9,7 +9,9 @@
 import {
   KeyObject,
   constants,
+  createHash,
   createHmac,
+  createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   randomBytes,
@@ -182,6 +184,304 @@ function localKey(alg: 'RS256' | 'ES256', kid: string): LocalKey {
   };
 }
 
+// ---------------------------------------------------------------------------
+// Hostile keys: published by the trusted issuer, never to be used
+// ---------------------------------------------------------------------------
+
+/** A non-negative big-endian integer. */
+function bigOf(bytes: Uint8Array): bigint {
+  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
+}
+
+/** Big-endian bytes of `value`, left-padded with zeros to `length` when given. */
+function bytesOf(value: bigint, length = 0): Buffer {
+  const hex = value.toString(16);
+  const bytes = Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex');
+  return bytes.length >= length
+    ? bytes
+    : Buffer.concat([Buffer.alloc(length - bytes.length), bytes]);
+}
+
+function b64Int(value: bigint): string {
+  return b64url(bytesOf(value));
+}
+
+function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
+  let result = 1n;
+  let b = base % modulus;
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if ((e & 1n) === 1n) result = (result * b) % modulus;
+    b = (b * b) % modulus;
+  }
+  return result;
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  return b === 0n ? a : gcd(b, a % b);
+}
+
+function modInverse(a: bigint, m: bigint): bigint {
+  let [r0, r1] = [a % m, m];
+  let [x0, x1] = [1n, 0n];
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1] = [r1, r0 - q * r1];
+    [x0, x1] = [x1, x0 - q * x1];
+  }
+  return ((x0 % m) + m) % m;
+}
+
+/** DER DigestInfo prefix of SHA-256 (RFC 8017 §9.2, note 1). */
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+
+/**
+ * EMSA-PKCS1-v1_5 encoding of SHA-256(`input`) in `length` bytes (RFC 8017
+ * §9.2): 0x00 0x01 FF…FF 0x00 || DigestInfo || hash. Under e = 1 this block is
+ * its own RS256 signature.
+ */
+export function emsaPkcs1Sha256(input: string, length: number): Buffer {
+  const t = Buffer.concat([SHA256_DIGEST_INFO, createHash('sha256').update(input).digest()]);
+  const ps = Buffer.alloc(length - t.length - 3, 0xff);
+  return Buffer.concat([Buffer.from([0x00, 0x01]), ps, Buffer.from([0x00]), t]);
+}
+
+/** An RSA key pair whose primes are both 3 mod 4, so square roots mod n are one exponentiation. */
+interface RsaFactors {
+  readonly privateKey: KeyObject;
+  /** Private JWK (n, e, d, p, q, dp, dq, qi). */
+  readonly privateJwk: JsonWebKey;
+  readonly n: bigint;
+  readonly p: bigint;
+  readonly q: bigint;
+  /** The private exponent of e = 65537. */
+  readonly d: bigint;
+}
+
+function rsaWithBlumPrimes(): RsaFactors {
+  for (;;) {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const privateJwk = pair.privateKey.export({ format: 'jwk' });
+    const p = bigOf(Buffer.from(privateJwk.p!, 'base64url'));
+    const q = bigOf(Buffer.from(privateJwk.q!, 'base64url'));
+    if (p % 4n !== 3n || q % 4n !== 3n) continue;
+    return {
+      privateKey: pair.privateKey,
+      privateJwk,
+      n: p * q,
+      p,
+      q,
+      d: bigOf(Buffer.from(privateJwk.d!, 'base64url')),
+    };
+  }
+}
+
+/** A square root of `a` mod p*q (p, q ≡ 3 mod 4), or undefined when `a` is not a square. */
+function sqrtModBlum(a: bigint, { p, q, n }: RsaFactors): bigint | undefined {
+  const rp = modPow(a, (p + 1n) / 4n, p);
+  const rq = modPow(a, (q + 1n) / 4n, q);
+  if ((rp * rp) % p !== a % p || (rq * rq) % q !== a % q) return undefined;
+  const h = ((((rp - rq) % p) + p) % p) * modInverse(q, p);
+  return (rq + q * (h % p)) % n;
+}
+
+/** Nests `{ "x": … }` `depth` levels deep. */
+function nested(depth: number): unknown {
+  let value: unknown = 'deep';
+  for (let i = 0; i < depth; i += 1) value = { x: value };
+  return value;
+}
+
+/** The hostile keys issuer A publishes (one per `hostile-key` case). */
+export type HostileKeyId =
+  | 'rsaE1'
+  | 'rsaEvenE'
+  | 'rsaHugeE'
+  | 'rsaLeadingZeroN'
+  | 'rsaHugeN'
+  | 'ecOffCurve'
+  | 'ecPaddedX'
+  | 'ecShortX'
+  | 'okpEd448'
+  | 'rsaPrivateD'
+  | 'octK'
+  | 'rsaKeyOpsEncrypt'
+  | 'rsaNNumber'
+  | 'rsaDeepMember';
+
+/**
+ * A key issuer A's key set lists that the verifier must never use, with a
+ * way to make a token for it.
+ */
+export interface HostileKey {
+  readonly kid: string;
+  /** The JWK exactly as the key set lists it. */
+  readonly jwk: Record<string, unknown>;
+  /** Header `alg` of the token. */
+  readonly alg: string;
+  /** Signature bytes of a token's signing input; undefined when it has none (vary the claims). */
+  sign(input: string): Buffer | undefined;
+  /**
+   * Whether `sign` yields a signature the listed JWK verifies when imported
+   * as it is (plain node:crypto, no checks): the token would be accepted if
+   * the key were used. False where no such key or signature exists (an
+   * off-curve point, `n` as a number, a modulus of random bytes).
+   */
+  readonly wouldVerify: boolean;
+}
+
+/**
+ * Builds {@link HostileKey}s. Most reuse one real RSA key (primes 3 mod 4)
+ * published in a broken way, so the token signed by it verifies under the
+ * published JWK if the verifier lets the breakage through.
+ */
+function createHostileKeys(): Readonly<Record<HostileKeyId, HostileKey>> {
+  const rsa = rsaWithBlumPrimes();
+  const { n: nB64, e: eB64 } = rsa.privateJwk as { n: string; e: string };
+  const k = bytesOf(rsa.n).length;
+  const rs256 = (input: string) => nodeSign('sha256', Buffer.from(input), rsa.privateKey);
+  const rsaPublic = { kty: 'RSA', n: nB64, e: eB64 };
+  const lambda = ((rsa.p - 1n) * (rsa.q - 1n)) / gcd(rsa.p - 1n, rsa.q - 1n);
+
+  // e = 2 * 65537, even: s = sqrt(EM^d) gives s^e = (EM^d)^65537 = EM.
+  const evenE = 2n * 65537n;
+  // A 9-byte odd exponent with its real private exponent.
+  let hugeE = (1n << 64n) + 1n;
+  while (gcd(hugeE, lambda) !== 1n) hugeE += 2n;
+  const hugeD = modInverse(hugeE, lambda);
+  const hugeEKey = createPrivateKey({
+    key: {
+      ...rsa.privateJwk,
+      e: b64Int(hugeE),
+      d: b64Int(hugeD),
+      dp: b64Int(hugeD % (rsa.p - 1n)),
+      dq: b64Int(hugeD % (rsa.q - 1n)),
+    },
+    format: 'jwk',
+  });
+
+  const hugeN = randomBytes(2049); // 16,392 bits
+  hugeN[0]! |= 0x80;
+  hugeN[hugeN.length - 1]! |= 1;
+
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ecJwk = ec.publicKey.export({ format: 'jwk' }) as { x: string; y: string };
+  const es256 = (key: KeyObject) => (input: string) =>
+    nodeSign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+  // A P-256 key whose x starts with a zero byte, to publish it without that byte.
+  let short = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  while (Buffer.from(short.publicKey.export({ format: 'jwk' }).x!, 'base64url')[0] !== 0) {
+    short = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  }
+  const shortJwk = short.publicKey.export({ format: 'jwk' }) as { x: string; y: string };
+
+  const ed448 = generateKeyPairSync('ed448');
+  const octSecret = randomBytes(32);
+
+  const rsaSig = { alg: 'RS256', use: 'sig' };
+  const key = (
+    id: HostileKeyId,
+    jwk: Record<string, unknown>,
+    sign: (input: string) => Buffer | undefined,
+    wouldVerify = true,
+    alg = 'RS256',
+  ): [HostileKeyId, HostileKey] => {
+    const kid = `hostile-${id}`;
+    return [id, { kid, jwk: { ...jwk, kid }, alg, sign, wouldVerify }];
+  };
+  return Object.fromEntries([
+    key('rsaE1', { kty: 'RSA', n: nB64, e: 'AQ', ...rsaSig }, (input) => emsaPkcs1Sha256(input, k)),
+    key('rsaEvenE', { kty: 'RSA', n: nB64, e: b64Int(evenE), ...rsaSig }, (input) => {
+      // Only one encoded block in four is a square mod n: no signature otherwise.
+      const root = sqrtModBlum(modPow(bigOf(emsaPkcs1Sha256(input, k)), rsa.d, rsa.n), rsa);
+      return root === undefined ? undefined : bytesOf(root, k);
+    }),
+    key('rsaHugeE', { kty: 'RSA', n: nB64, e: b64Int(hugeE), ...rsaSig }, (input) =>
+      nodeSign('sha256', Buffer.from(input), hugeEKey),
+    ),
+    key(
+      'rsaLeadingZeroN',
+      {
+        kty: 'RSA',
+        n: b64url(Buffer.concat([Buffer.from([0]), bytesOf(rsa.n)])),
+        e: eB64,
+        ...rsaSig,
+      },
+      rs256,
+    ),
+    key(
+      'rsaHugeN',
+      { kty: 'RSA', n: b64url(hugeN), e: 'AQAB', ...rsaSig },
+      () => randomBytes(2049),
+      false,
+    ),
+    key(
+      'ecOffCurve',
+      {
+        kty: 'EC',
+        crv: 'P-256',
+        x: b64url(randomBytes(32)),
+        y: b64url(randomBytes(32)),
+        alg: 'ES256',
+        use: 'sig',
+      },
+      () => randomBytes(64),
+      false,
+      'ES256',
+    ),
+    key(
+      'ecPaddedX',
+      {
+        kty: 'EC',
+        crv: 'P-256',
+        x: b64url(Buffer.concat([Buffer.from([0]), Buffer.from(ecJwk.x, 'base64url')])),
+        y: ecJwk.y,
+        alg: 'ES256',
+        use: 'sig',
+      },
+      es256(ec.privateKey),
+      true,
+      'ES256',
+    ),
+    key(
+      'ecShortX',
+      {
+        kty: 'EC',
+        crv: 'P-256',
+        x: b64url(Buffer.from(shortJwk.x, 'base64url').subarray(1)),
+        y: shortJwk.y,
+        alg: 'ES256',
+        use: 'sig',
+      },
+      es256(short.privateKey),
+      true,
+      'ES256',
+    ),
+    key(
+      'okpEd448',
+      { ...ed448.publicKey.export({ format: 'jwk' }), alg: 'EdDSA', use: 'sig' },
+      (input) => nodeSign(null, Buffer.from(input), ed448.privateKey),
+      true,
+      'EdDSA',
+    ),
+    key('rsaPrivateD', { ...rsa.privateJwk, ...rsaSig }, rs256),
+    key(
+      'octK',
+      { kty: 'oct', k: b64url(octSecret), alg: 'HS256', use: 'sig' },
+      (input) => hmacSignature(octSecret, input),
+      true,
+      'HS256',
+    ),
+    key('rsaKeyOpsEncrypt', { ...rsaPublic, alg: 'RS256', key_ops: ['encrypt'] }, rs256),
+    key('rsaNNumber', { kty: 'RSA', n: Number.MAX_SAFE_INTEGER, e: eB64, ...rsaSig }, rs256, false),
+    key('rsaDeepMember', { ...rsaPublic, ...rsaSig, 'x-ext': nested(20) }, rs256),
+  ]) as Record<HostileKeyId, HostileKey>;
+}
+
+/** A key pair published without kid. */
+export interface CrowdedKey extends SigningKey {
+  readonly publicJwk: JsonWebKey;
+}
+
 /** Trusted issuers, their keys, and the attacker's keys and servers. */
 export interface AttackWorld {
   /** Trusted issuer A: RS256 + ES256 + PS256, plus a published RSA-1024 key and a `use: "enc"` key. */
@@ -197,6 +497,16 @@ export interface AttackWorld {
   readonly enc: TestKey;
   /** B's RS256 key. */
   readonly otherRs: TestKey;
+  /**
+   * Keys A's key set also lists (first, before the real ones) that must never
+   * verify anything. A's key set is fixed once the world is created: it is
+   * served through `setJwksKeys`, so later `addKey`/`rotate` calls on A
+   * would not show.
+   */
+  readonly hostile: Readonly<Record<HostileKeyId, HostileKey>>;
+  /** Six RS256 keys without kid, served by {@link AttackWorld.crowdedServer} (profile `crowded`). */
+  readonly crowded: readonly CrowdedKey[];
+  readonly crowdedServer: KeySetServer;
   readonly attackerRs: LocalKey;
   readonly attackerEs: LocalKey;
   /** Serves the attacker's JWKS; the target of `jku`. Must never be contacted. */
@@ -222,6 +532,24 @@ export async function createAttackWorld(): Promise<AttackWorld> {
   const otherRs = other.keys[0]!;
   // Kid collision across issuers: B publishes its own key under A's kid.
   await other.addKey('RS256', { kid: rs.kid });
+  const hostile = createHostileKeys();
+  // Hostile keys first. The off-curve EC key passes the parse-time checks and
+  // is only found unusable when tried; the core reports the last key tried,
+  // so listed after A's ES256 key it would turn ERR_SIGNATURE_INVALID into
+  // ERR_KEY_NOT_FOUND for ES256 tokens without kid (ecdsa-psychic, embedded-key).
+  issuer.setJwksKeys({
+    keys: [...Object.values(hostile).map((k) => k.jwk), ...issuer.jwks().keys],
+  });
+  const crowded = Array.from({ length: 6 }, (): CrowdedKey => {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = pair.publicKey.export({ format: 'jwk' });
+    return {
+      alg: 'RS256',
+      privateKey: pair.privateKey,
+      publicJwk: { ...jwk, alg: 'RS256', use: 'sig' },
+    };
+  });
+  const crowdedServer = await createKeySetServer({ keys: crowded.map((k) => k.publicJwk) });
   const attackerRs = localKey('RS256', 'attacker-rsa');
   const attackerEs = localKey('ES256', 'attacker-ec');
   const jkuServer = await createKeySetServer({
@@ -243,6 +571,9 @@ export async function createAttackWorld(): Promise<AttackWorld> {
     weak,
     enc,
     otherRs,
+    hostile,
+    crowded,
+    crowdedServer,
     attackerRs,
     attackerEs,
     jkuServer,
@@ -263,7 +594,13 @@ export async function createAttackWorld(): Promise<AttackWorld> {
       };
     },
     async close() {
-      await Promise.all([issuer.close(), other.close(), jkuServer.close(), x5uServer.close()]);
+      await Promise.all([
+        issuer.close(),
+        other.close(),
+        crowdedServer.close(),
+        jkuServer.close(),
+        x5uServer.close(),
+      ]);
     },
   };
 }
@@ -274,10 +611,11 @@ export async function createAttackWorld(): Promise<AttackWorld> {
  * - `roomy`: `default` with `maxTokenLength` 64 KiB, so oversized members reach key lookup.
  * - `strict`: `default` with `strict: true` (RFC 9068 `at+jwt`).
  * - `multi`: issuers A and B, each with its own key set.
+ * - `crowded`: issuer A with another key set: six RS256 keys, none with a kid.
  */
-export type Profile = 'default' | 'roomy' | 'strict' | 'multi';
+export type Profile = 'default' | 'roomy' | 'strict' | 'multi' | 'crowded';
 
-export const PROFILES: readonly Profile[] = ['default', 'roomy', 'strict', 'multi'];
+export const PROFILES: readonly Profile[] = ['default', 'roomy', 'strict', 'multi', 'crowded'];
 
 /** Verifier options of a profile (also the adapters' options). */
 export function profileOptions(world: AttackWorld, profile: Profile): VerifierOptions {
@@ -297,11 +635,17 @@ export function profileOptions(world: AttackWorld, profile: Profile): VerifierOp
         ],
         audience: AUDIENCE,
       };
+    case 'crowded':
+      return { ...base, jwksUri: world.crowdedServer.url };
   }
 }
 
 /** Tokens each profile must accept: proves rejections are about the attack, not the setup. */
 export function controlTokens(world: AttackWorld, profile: Profile): string[] {
+  if (profile === 'crowded') {
+    // Signed by the first key listed: within the keys tried for a token without kid.
+    return [signJws(world.crowded[0]!, { alg: 'RS256', typ: 'at+jwt' }, world.claims())];
+  }
   const rsHeader = { alg: 'RS256', kid: world.rs.kid, typ: 'at+jwt' };
   const esHeader = { alg: 'ES256', kid: world.es.kid, typ: 'at+jwt' };
   const tokens = [
@@ -1164,6 +1508,71 @@ add({
   name: 'RS256 by a key published with use "enc" (no kid)',
   codes: SIGNATURE,
   build: (w) => signJws(w.enc, omit(rsHeader(w), 'kid'), w.claims()),
+});
+
+// --- Hostile keys in the trusted key set -------------------------------------------------
+// Issuer A's key set lists each of these (`world.hostile`): the verifier must
+// drop them when it parses the set (core keys.ts `judgeJwk`) or, for a point
+// off its curve, find them unusable. Each token names its key's kid and,
+// where one exists, carries a signature the published JWK really verifies
+// (`HostileKey.wouldVerify`), so accepting the key would accept the token.
+function hostileToken(w: AttackWorld, id: HostileKeyId, withKid = true): string {
+  const key = w.hostile[id];
+  const header = { alg: key.alg, ...(withKid ? { kid: key.kid } : {}), typ: 'at+jwt' };
+  for (;;) {
+    const input = signingInput(header, w.claims());
+    const signature = key.sign(input);
+    if (signature !== undefined) return `${input}.${b64url(signature)}`;
+  }
+}
+const hostileKeyCases: Array<[HostileKeyId, string, readonly JwksAuthErrorCode[]]> = [
+  [
+    'rsaE1',
+    'RSA e = 1 with a 2048-bit n, forged RS256: the EMSA-PKCS1-v1_5 block as its own signature',
+    KEY_NOT_FOUND,
+  ],
+  [
+    'rsaEvenE',
+    'RSA even exponent 2 × 65537, RS256 signature forged as a square root',
+    KEY_NOT_FOUND,
+  ],
+  ['rsaHugeE', 'RSA exponent of 9 bytes, signed with its private exponent', KEY_NOT_FOUND],
+  ['rsaLeadingZeroN', 'RSA n of a real key with a leading zero byte', KEY_NOT_FOUND],
+  ['rsaHugeN', 'RSA modulus of 16,392 bits (random bytes), random signature', KEY_NOT_FOUND],
+  ['ecOffCurve', 'EC P-256 point off the curve (random x, y)', KEY_NOT_FOUND],
+  ['ecPaddedX', 'EC P-256 x of 33 bytes (a real key, zero-padded)', KEY_NOT_FOUND],
+  ['ecShortX', 'EC P-256 x of 31 bytes (a real key, leading zero byte dropped)', KEY_NOT_FOUND],
+  ['okpEd448', 'OKP Ed448 key, EdDSA', KEY_NOT_FOUND],
+  ['rsaPrivateD', 'RSA private JWK (d, p, q, dp, dq, qi) published', KEY_NOT_FOUND],
+  ['octK', 'oct key with "k" published, HS256 with that secret', [...ALG, ...KEY_NOT_FOUND]],
+  ['rsaKeyOpsEncrypt', 'RSA key with key_ops ["encrypt"]', KEY_NOT_FOUND],
+  ['rsaNNumber', 'RSA "n" as a JSON number', KEY_NOT_FOUND],
+  ['rsaDeepMember', 'RSA key with an unregistered member nested 20 deep', KEY_NOT_FOUND],
+];
+for (const [id, label, codes] of hostileKeyCases) {
+  add({
+    category: 'hostile-key',
+    name: `key set lists ${label} (its kid)`,
+    codes,
+    build: (w) => hostileToken(w, id),
+  });
+}
+add({
+  category: 'hostile-key',
+  name: 'key set lists RSA e = 1, forged RS256 without kid (only the real RS256 key is tried)',
+  codes: SIGNATURE,
+  build: (w) => hostileToken(w, 'rsaE1', false),
+});
+add({
+  category: 'hostile-key',
+  profile: 'crowded',
+  name: 'no kid, six RS256 keys match, random signature (more than 4 candidates)',
+  codes: ['ERR_TOO_MANY_KEYS'],
+  build: (w) => {
+    const signature = randomBytes(256);
+    signature[0] = 0; // below every 2048-bit modulus
+    return forge({ alg: 'RS256', typ: 'at+jwt' }, w.claims(), signature);
+  },
 });
 
 // --- Multi-issuer -------------------------------------------------------------------------------

@@ -250,14 +250,16 @@ export class RemoteKeySet {
         signal: this.abort.signal,
       });
       const parsed = parseKeySet(document);
+      const { keys, unimportable } = this.carryOver(parsed.keys);
+      const refused = parsed.refused.length + unimportable;
       // One bad response must not wipe good keys: an issuer revokes keys by
       // publishing replacements, never by publishing nothing usable.
-      if (parsed.keys.length === 0 && (this.index?.keys.length ?? 0) > 0) {
+      if (keys.length === 0 && (this.index?.keys.length ?? 0) > 0) {
         throw new FetchError(
-          `${uri} lists no usable key (${parsed.refused.length} refused); the last good keys stay in use`,
+          `${uri} lists no usable key (${refused} refused); the last good keys stay in use`,
         );
       }
-      const index = this.install(parsed.keys);
+      const index = this.install(keys);
       this.failures = 0;
       this.retryAt = 0;
       this.lastError = undefined;
@@ -266,8 +268,8 @@ export class RemoteKeySet {
         type: 'jwks_fetch',
         issuer: this.context.issuer,
         uri,
-        keys: parsed.keys.length,
-        refused: parsed.refused.length,
+        keys: keys.length,
+        refused,
         durationMs: monotonic() - started,
         reason,
       });
@@ -293,21 +295,28 @@ export class RemoteKeySet {
   }
 
   /**
-   * Swaps in a fresh key set. A key it lists again keeps its record (and its
-   * imported key); every previous record not carried over is retired, which
-   * drops the cached verdicts it made.
+   * A key the previous set listed too keeps its record (and its imported
+   * key); a new key is imported now and dropped if node:crypto refuses it
+   * (an EC point off its curve), so no unusable key ever takes one of a
+   * token's candidate places, and both engines use the same keys.
    */
-  private install(next: KeyRecord[]): KeyIndex {
-    const previous = this.index?.keys;
-    if (previous !== undefined) {
-      const byIdentity = new Map(previous.map((k) => [k.identity, k]));
-      for (let i = 0; i < next.length; i += 1) {
-        const same = byIdentity.get(next[i]!.identity);
-        if (same !== undefined) next[i] = same;
-      }
-      const kept = new Set(next);
-      for (const old of previous) if (!kept.has(old)) old.alive = false;
+  private carryOver(parsed: KeyRecord[]): { keys: KeyRecord[]; unimportable: number } {
+    const byIdentity = new Map((this.index?.keys ?? []).map((k) => [k.identity, k]));
+    const keys: KeyRecord[] = [];
+    let unimportable = 0;
+    for (const key of parsed) {
+      const same = byIdentity.get(key.identity);
+      if (same !== undefined) keys.push(same);
+      else if (key.keyObject() !== null) keys.push(key);
+      else unimportable += 1;
     }
+    return { keys, unimportable };
+  }
+
+  /** Swaps in a fresh key set; every previous record not carried over is retired, which drops the cached verdicts it made. */
+  private install(next: KeyRecord[]): KeyIndex {
+    const kept = new Set(next);
+    for (const old of this.index?.keys ?? []) if (!kept.has(old)) old.alive = false;
     for (const key of next) key.servable = this.servable;
     const index = new KeyIndex(next);
     this.index = index;

@@ -210,7 +210,11 @@ export class KeyRecord {
   cryptoKey(alg: Algorithm): Promise<WebCryptoKey> {
     let key = this.imported.get(alg);
     if (key === undefined) {
-      key = importJWK({ ...this.jwk, ext: true }, alg) as Promise<WebCryptoKey>;
+      // key_ops and use were judged at parse time; WebCrypto is stricter about
+      // their spelling (no duplicates, no unknown ops) than RFC 7517 asks,
+      // which would make the engines disagree on the same key.
+      const { key_ops: _ops, use: _use, ...jwk } = this.jwk;
+      key = importJWK({ ...jwk, ext: true }, alg) as Promise<WebCryptoKey>;
       // A key that fails to import is simply unusable; do not retry on every request.
       this.imported.set(alg, key);
     }
@@ -219,8 +223,8 @@ export class KeyRecord {
 
   /**
    * The `node:crypto` public key, made once; `null` when the JWK does not
-   * import (an EC point off its curve, say). Both engines require it, so
-   * they accept the same keys.
+   * import (an EC point off its curve, say). A key set imports every new key
+   * when it installs the set and drops those that give `null`.
    */
   keyObject(): KeyObject | null {
     if (this.nodeKey === undefined) {

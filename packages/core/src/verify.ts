@@ -234,7 +234,9 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       if (i > 0) state.keySet.promote(key, alg);
       return remember(token, payload, parts.header as VerifyResult['header'], key);
     }
-    throw candidates.length > tries ? tooManyKeys(lastError) : lastError!;
+    throw candidates.length > tries && lastError!.code === 'ERR_SIGNATURE_INVALID'
+      ? tooManyKeys(lastError)
+      : lastError!;
   }
 
   /** More keys fit the token than are tried, and none of those tried verified it. */
