@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-// Runs the README's one-command demo as a user would (`npx pnpm@10.34.9 start`
+// Runs the README's one-command demo as a user would (`npx --yes pnpm@10.34.9 start`
 // from the repository root, which builds what it needs), then replays the
 // curl commands it prints with fetch.
 
@@ -72,7 +72,7 @@ function userEnv(): NodeJS.ProcessEnv {
 }
 
 async function startDemo(): Promise<Demo> {
-  const child = spawn('npx', ['pnpm@10.34.9', 'start'], {
+  const child = spawn('npx', ['--yes', 'pnpm@10.34.9', 'start'], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -155,7 +155,7 @@ function toFetch(curl: string): { url: string; init: RequestInit } {
   return { url, init: { method, headers } };
 }
 
-describe('npx pnpm@10.34.9 start', () => {
+describe('npx --yes pnpm@10.34.9 start', () => {
   let demo: Demo;
 
   it(
