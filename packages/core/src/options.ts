@@ -109,10 +109,11 @@ export interface VerifierOptions<O = RequestLike> {
   credentialsRequired?: boolean;
   /**
    * Custom token lookup (cookies, custom headers). Default: the Authorization
-   * header. A thenable is awaited (under `hookTimeout`). A throw, or several
-   * values (an array or object, as a query parser makes of repeated
-   * parameters), is a 400 `invalid_request`; a rejection, a missed deadline or
-   * a result of another type (number, boolean) is a 503 `ERR_HOOK_FAILED`.
+   * header. A thenable is awaited (under `hookTimeout`). A throw or a
+   * rejection (a malformed cookie, say), or several values (an array or
+   * object, as a query parser makes of repeated parameters), is a 400
+   * `invalid_request`; a missed deadline or a result of another type (number,
+   * boolean) is a 503 `ERR_HOOK_FAILED`.
    */
   getToken?: (request: O) => string | undefined | null | PromiseLike<string | undefined | null>;
   /** Accept `access_token` in the query string (RFC 6750 §2.3). Default false. */
@@ -127,7 +128,7 @@ export interface VerifierOptions<O = RequestLike> {
    * framework's CORS middleware before jwks-auth, which answers preflights itself.
    */
   corsPreflight?: 'authenticate' | 'pass';
-  /** Deadline of an async `getToken`, `isRevoked` or `claimCheck` (ms); past it the request fails with 503. Default 3000. */
+  /** Deadline of an async `getToken` or `isRevoked` (ms); past it the request fails with 503. Default 3000. (An async `claimCheck` has a fixed 3000 ms.) */
   hookTimeout?: number;
   /**
    * Allow plain `http:` issuer, discovery and key set URLs on hosts other than
