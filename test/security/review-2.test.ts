@@ -622,6 +622,47 @@ describe('finding 2: a key set with no usable key is a failed fetch; kid-less to
   }
 });
 
+describe('finding 2 (sibling): a kid-less token no listed key verifies refetches, like an unknown kid', () => {
+  // Found while testing finding 2: after a rotation within one algorithm, a
+  // kid-less token from the new key found the old key, failed its signature
+  // check and was refused until the scheduled refresh (8 min by default).
+  for (const name of ENTRIES) {
+    it(`[${name}] same-algorithm rotation: the new key's kid-less token passes after one refetch`, async () => {
+      const i = await issuer();
+      const cooldownDuration = 200;
+      const entry = await startEntry(name, {
+        issuer: i.issuer,
+        jwksUri: i.jwksUri,
+        audience: AUDIENCE,
+        jwks: { cooldownDuration },
+      });
+      const kidless = () => i.sign({}, { header: { kid: undefined } });
+      expect((await entry.bearer(await kidless())).status).toBe(200);
+      const loadedAt = now();
+      await i.rotate('ES256');
+      const token = await kidless();
+      // Within the cooldown: refused without a fetch (a flood costs nothing).
+      const early = await entry.bearer(token);
+      expect(now() - loadedAt).toBeLessThan(cooldownDuration); // (the premise of this step)
+      expect([early.status, early.code]).toEqual([401, 'ERR_SIGNATURE_INVALID']);
+      expect(i.requests.jwks).toBe(1);
+      await sleep(Math.max(0, cooldownDuration + 30 - (now() - loadedAt)));
+      expect((await entry.bearer(token)).status).toBe(200);
+      expect(i.requests.jwks).toBe(2);
+      expect(eventsOf(entry.events, 'jwks_fetch').map((e) => e.reason)).toEqual([
+        'initial',
+        'no_matching_key',
+      ]);
+      // A forged kid-less token right after costs no further fetch (cooldown).
+      const [h, p] = token.split('.');
+      expect(
+        (await entry.bearer(`${h}.${p}.${Buffer.alloc(64, 7).toString('base64url')}`)).status,
+      ).toBe(401);
+      expect(i.requests.jwks).toBe(2);
+    });
+  }
+});
+
 // ---------------------------------------------------------------------------
 // Finding 3
 // ---------------------------------------------------------------------------
@@ -908,6 +949,40 @@ describe('finding 5: at most four candidate keys, most recently successful first
       refusedAsTooMany(await entry.bearer(await kidless(5)));
     });
   }
+});
+
+describe('finding 5 (sibling): concurrent kid-less tokens with the jose engine', () => {
+  // Found while testing finding 5: the jose engine awaited inside its loop
+  // over the index's live list, which a concurrent success reorders
+  // (promote), so a key could be skipped and a valid token refused.
+  it('[core, jose engine] 40 concurrent valid tokens from four kid-less keys, 10 rounds: all pass', async () => {
+    const i = await createTestIssuer({ algorithms: [] });
+    open.push(i);
+    const keys: TestKey[] = [];
+    for (let n = 0; n < 4; n += 1) {
+      keys.push(await i.addKey('ES256', { jwkOverrides: { kid: undefined } }));
+    }
+    i.setJwksKeys({ keys: keys.map((k) => k.publicJwk) });
+    const verifier = createVerifier({
+      issuer: i.issuer,
+      jwksUri: i.jwksUri,
+      audience: AUDIENCE,
+      engine: 'jose',
+      cache: false,
+    });
+    open.push(verifier);
+    const tokens = await Promise.all(
+      Array.from({ length: 40 }, (_, n) =>
+        i.sign({ n }, { kid: keys[n % 4]!.kid, header: { kid: undefined } }),
+      ),
+    );
+    let refused = 0;
+    for (let round = 0; round < 10; round += 1) {
+      const outcomes = await Promise.all(tokens.map((t) => settle(verifier.verify(t))));
+      refused += outcomes.filter((o) => !o.ok).length;
+    }
+    expect(refused).toBe(0);
+  });
 });
 
 // ---------------------------------------------------------------------------

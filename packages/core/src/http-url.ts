@@ -1,11 +1,12 @@
 /**
- * Whether `url` names this machine: `localhost` (and `*.localhost`),
- * 127.0.0.0/8 or `[::1]`. Plain `http:` is allowed for these without an
- * opt-in, since nothing crosses a network.
+ * Whether `url` names this machine: `localhost`, 127.0.0.0/8 or `[::1]`.
+ * Plain `http:` is allowed for these without an opt-in, since nothing
+ * crosses a network. (`*.localhost` names are left out: whether they resolve
+ * to loopback depends on the system resolver.)
  */
 export function isLoopbackUrl(url: URL): boolean {
   const host = url.hostname.toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (host === 'localhost') return true;
   if (host === '[::1]') return true;
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

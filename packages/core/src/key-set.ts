@@ -93,26 +93,27 @@ export class RemoteKeySet {
   ): MaybePromise<readonly KeyRecord[]> {
     const found = index.select(alg, kid);
     if (found.length > 0) return found;
-    // A refresh already under way may bring this key: wait for it rather than
-    // failing the requests that arrive during a rotation.
+    const again = this.refetch(alg, kid);
+    return again === undefined ? found : again.catch(() => found);
+  }
+
+  /**
+   * The keys for `alg`/`kid` after a refetch, when no listed key fits a token
+   * (an unknown kid, or a kid-less token no key verifies: perhaps a
+   * rotation). A refresh already under way is waited for rather than failing
+   * the requests that arrive during it; otherwise a refetch happens at most
+   * once per cooldown and never while backing off, so a flood of random kids
+   * or forged kid-less tokens costs one fetch. `undefined` when none may run now.
+   */
+  refetch(alg: Algorithm, kid: string | undefined): Promise<readonly KeyRecord[]> | undefined {
     const pending = this.inflight;
-    if (pending !== undefined) {
-      return pending.then(
-        (next) => next.select(alg, kid),
-        () => found,
-      );
-    }
+    if (pending !== undefined) return pending.then((next) => next.select(alg, kid));
     const now = monotonic();
-    // No key fits (an unknown kid, or a kid-less token after a rotation):
-    // refetch, but at most once per cooldown and never while backing off,
-    // so a flood of random kids costs one fetch.
     if (now - this.lastAttemptAt < this.context.options.cooldownDuration || now < this.retryAt) {
-      return found;
+      return undefined;
     }
-    return this.refresh(kid === undefined ? 'no_matching_key' : 'unknown_kid').then(
-      (next) => next.select(alg, kid),
-      () => found,
-    );
+    const reason = kid === undefined ? 'no_matching_key' : 'unknown_kid';
+    return this.refresh(reason).then((next) => next.select(alg, kid));
   }
 
   /** Current keys, fetching or refreshing as their age requires. */

@@ -223,6 +223,9 @@ function rejectUnknown(prefix: string, value: object, known: ReadonlySet<string>
   }
 }
 
+/** Longest delay Node's timers take (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER = 2 ** 31 - 1;
+
 const STRICT_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
 
 function fail(name: string, rule: string): never {
@@ -351,6 +354,10 @@ function resolveJwks(jwks: unknown): Required<JwksOptions> {
     fetch: fetchImpl,
   };
   if (resolved.maxResponseBytes === 0) fail('jwks.maxResponseBytes', 'must be greater than 0');
+  // Timers clamp (setTimeout) or throw (AbortSignal.timeout) beyond this.
+  if (resolved.timeoutDuration > MAX_TIMER) {
+    fail('jwks.timeoutDuration', `must be at most ${MAX_TIMER} (ms)`);
+  }
   if (resolved.backoffMax < resolved.backoffInitial) {
     fail('jwks.backoffMax', 'must be at least "jwks.backoffInitial"');
   }
@@ -393,7 +400,9 @@ export function resolveOptions(options: VerifierOptions<never>): ResolvedOptions
   rejectUnknown('', o, OPTION_NAMES);
   const allowInsecureHttp = boolean('allowInsecureHttp', o.allowInsecureHttp, false);
   const hookTimeout = nonNegativeInteger('hookTimeout', o.hookTimeout, DEFAULT_HOOK_TIMEOUT);
-  if (hookTimeout === 0) fail('hookTimeout', 'must be greater than 0');
+  if (hookTimeout === 0 || hookTimeout > MAX_TIMER) {
+    fail('hookTimeout', `must be from 1 to ${MAX_TIMER} (ms)`);
+  }
   const strict = boolean('strict', o.strict, false);
   let typ: string | undefined;
   if (o.typ !== undefined) {

@@ -176,10 +176,44 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     }
     const state = pickIssuer(parts.payload);
     const candidates = state.keySet.candidates(alg, kid);
+    const attempt = kid === undefined ? verifyKidless : verifyWithKeys;
     if (candidates instanceof Promise) {
-      return candidates.then((found) => verifyWithKeys(token, parts, alg, state, found));
+      return candidates.then((found) => attempt(token, parts, alg, state, found));
     }
-    return verifyWithKeys(token, parts, alg, state, candidates);
+    return attempt(token, parts, alg, state, candidates);
+  }
+
+  /**
+   * A token without `kid` that none of its candidate keys verifies may come
+   * from a key the issuer rotated in since the last fetch: refetch (under
+   * the same cooldown as an unknown kid) and try once more.
+   */
+  function verifyKidless(
+    token: string,
+    parts: CompactParts,
+    alg: Algorithm,
+    state: IssuerState,
+    found: readonly KeyRecord[],
+  ): MaybePromise<VerifyResult> {
+    const retry = (error: unknown): Promise<VerifyResult> => {
+      const code = (error as JwksAuthError).code;
+      if (code !== 'ERR_SIGNATURE_INVALID' && code !== 'ERR_TOO_MANY_KEYS') throw error;
+      const next = state.keySet.refetch(alg, undefined);
+      if (next === undefined) throw error;
+      return next.then(
+        (keys) => verifyWithKeys(token, parts, alg, state, keys),
+        () => {
+          throw error;
+        },
+      );
+    };
+    let result: MaybePromise<VerifyResult>;
+    try {
+      result = verifyWithKeys(token, parts, alg, state, found);
+    } catch (error) {
+      return retry(error);
+    }
+    return result instanceof Promise ? result.catch(retry) : result;
   }
 
   function verifyWithKeys(
@@ -256,9 +290,11 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     candidates: readonly KeyRecord[],
   ): Promise<VerifyResult> {
     let lastError: unknown;
-    const tries = Math.min(candidates.length, MAX_CANDIDATES);
+    // The index may reorder its lists (promote) while this loop awaits: work on a copy.
+    const tried = candidates.slice(0, MAX_CANDIDATES);
+    const tries = tried.length;
     for (let i = 0; i < tries; i += 1) {
-      const key = candidates[i]!;
+      const key = tried[i]!;
       // Both engines use only keys that node:crypto imports (an EC point on its curve, say).
       const keyObject = key.keyObject();
       if (keyObject === null) {

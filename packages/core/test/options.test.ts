@@ -22,6 +22,10 @@ describe('options', () => {
     [{ strict: true, typ: 'JWT' }, /"typ" option/],
     [{ cache: { maxEntries: -5 } }, /"cache.maxEntries" option/],
     [{ credentialsRequired: 'no' }, /"credentialsRequired" option/],
+    [{ hookTimeout: 3e9 }, /"hookTimeout" option must be from 1 to 2147483647/],
+    [{ jwks: { timeoutDuration: 5e9 } }, /"jwks.timeoutDuration" option must be at most/],
+    [{ corsPreflight: 'skip' }, /"corsPreflight" option must be "authenticate" or "pass"/],
+    [{ jwksUri: 'http://keys.localhost/jwks' }, /"jwksUri" option must be https/],
   ])('throws a TypeError naming the option for %j', (bad, message) => {
     expect(() =>
       createVerifier({
