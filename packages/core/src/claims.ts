@@ -10,7 +10,6 @@ export interface ClaimRules {
   clockTolerance: number;
   maxTokenAge: number | undefined;
   typ: string | undefined;
-  realm: string;
 }
 
 /** jose's `typ` comparison: case-insensitive, `application/` implied when there is no slash. */
@@ -19,20 +18,14 @@ export function normalizeTyp(value: string): string {
   return value.includes('/') ? lower : `application/${lower}`;
 }
 
-function fail(code: JwksAuthError['code'], description: string, realm: string): never {
-  throw new InvalidTokenError(code, description, { realm });
+function fail(code: JwksAuthError['code'], description: string): never {
+  throw new InvalidTokenError(code, description);
 }
 
-function numericDate(
-  payload: Record<string, unknown>,
-  claim: string,
-  realm: string,
-  required: boolean,
-) {
+function numericDate(payload: Record<string, unknown>, claim: string, required: boolean) {
   const value = payload[claim];
   if (value === undefined && !required) return undefined;
-  if (typeof value !== 'number')
-    fail('ERR_CLAIM_INVALID', `the ${claim} claim is malformed`, realm);
+  if (typeof value !== 'number') fail('ERR_CLAIM_INVALID', `the ${claim} claim is malformed`);
   return value;
 }
 
@@ -48,20 +41,19 @@ export function validateClaims(
   rules: ClaimRules,
   nowMs: number,
 ): void {
-  const { realm } = rules;
   if (
     rules.typ !== undefined &&
     (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== normalizeTyp(rules.typ))
   ) {
-    fail('ERR_TYP_INVALID', 'the token type (typ header) is not accepted', realm);
+    fail('ERR_TYP_INVALID', 'the token type (typ header) is not accepted');
   }
   for (const claim of rules.present) {
     if (!Object.hasOwn(payload, claim)) {
-      fail('ERR_CLAIM_INVALID', `the ${claim} claim is missing`, realm);
+      fail('ERR_CLAIM_INVALID', `the ${claim} claim is missing`);
     }
   }
   if (payload.iss !== rules.issuer) {
-    fail('ERR_ISSUER_INVALID', 'the token issuer is not accepted', realm);
+    fail('ERR_ISSUER_INVALID', 'the token issuer is not accepted');
   }
   const { aud } = payload;
   if (rules.audience !== undefined) {
@@ -69,25 +61,25 @@ export function validateClaims(
       typeof aud === 'string'
         ? rules.audience.includes(aud)
         : Array.isArray(aud) && rules.audience.some((a) => aud.includes(a));
-    if (!ok) fail('ERR_AUDIENCE_INVALID', 'the token audience is not accepted', realm);
+    if (!ok) fail('ERR_AUDIENCE_INVALID', 'the token audience is not accepted');
   }
   const now = Math.floor(nowMs / 1000);
   const tolerance = rules.clockTolerance;
-  const iat = numericDate(payload, 'iat', realm, rules.maxTokenAge !== undefined);
-  const nbf = numericDate(payload, 'nbf', realm, false);
+  const iat = numericDate(payload, 'iat', rules.maxTokenAge !== undefined);
+  const nbf = numericDate(payload, 'nbf', false);
   if (nbf !== undefined && nbf > now + tolerance) {
-    fail('ERR_TOKEN_NOT_YET_VALID', 'the token is not yet valid', realm);
+    fail('ERR_TOKEN_NOT_YET_VALID', 'the token is not yet valid');
   }
-  const exp = numericDate(payload, 'exp', realm, false);
+  const exp = numericDate(payload, 'exp', false);
   if (exp !== undefined && exp <= now - tolerance) {
-    fail('ERR_TOKEN_EXPIRED', 'the token has expired', realm);
+    fail('ERR_TOKEN_EXPIRED', 'the token has expired');
   }
   if (rules.maxTokenAge !== undefined) {
     const age = now - iat!;
     if (age - tolerance > rules.maxTokenAge) {
-      fail('ERR_TOKEN_TOO_OLD', 'the token is older than allowed', realm);
+      fail('ERR_TOKEN_TOO_OLD', 'the token is older than allowed');
     }
-    if (age < -tolerance) fail('ERR_CLAIM_INVALID', 'the token is issued in the future', realm);
+    if (age < -tolerance) fail('ERR_CLAIM_INVALID', 'the token is issued in the future');
   }
   // Beyond jose, after its checks so both engines name the same failure:
   // JSON can carry 1e309 (Infinity), a date that never arrives; and `aud`
@@ -95,7 +87,7 @@ export function validateClaims(
   for (const claim of ['iat', 'nbf', 'exp']) {
     const value = payload[claim];
     if (value !== undefined && !Number.isFinite(value)) {
-      fail('ERR_CLAIM_INVALID', `the ${claim} claim is malformed`, realm);
+      fail('ERR_CLAIM_INVALID', `the ${claim} claim is malformed`);
     }
   }
   if (
@@ -103,6 +95,6 @@ export function validateClaims(
     typeof aud !== 'string' &&
     !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
   ) {
-    fail('ERR_CLAIM_INVALID', 'the aud claim is malformed', realm);
+    fail('ERR_CLAIM_INVALID', 'the aud claim is malformed');
   }
 }

@@ -90,6 +90,8 @@ export class JwksAuthError extends Error {
   readonly error: BearerErrorName | undefined;
   /** RFC 6750 error_description (never contains the token). */
   readonly error_description: string | undefined;
+  /** The scope a 403 `insufficient_scope` names (RFC 6750 §3). */
+  readonly scope: string | undefined;
 
   constructor(
     code: JwksAuthErrorCode,
@@ -105,6 +107,7 @@ export class JwksAuthError extends Error {
     this.statusCode = status;
     this.error = error;
     this.error_description = error === undefined ? undefined : (init.description ?? message);
+    this.scope = init.scope;
     this.expose = status < 500;
     const headers: Record<string, string> = {};
     if (status === 401 || status === 400 || status === 403) {

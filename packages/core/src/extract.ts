@@ -23,9 +23,9 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  * header. Run on cache misses only: a token found in the cache is the exact
  * string that passed this check before.
  */
-export function assertB64Token(token: string, realm: string): void {
+export function assertB64Token(token: string): void {
   if (!B64TOKEN.test(token)) {
-    throw new InvalidRequestError('Bearer credentials are not a valid b64token', { realm });
+    throw new InvalidRequestError('Bearer credentials are not a valid b64token');
   }
 }
 
@@ -34,10 +34,10 @@ export function assertB64Token(token: string, realm: string): void {
  * case-insensitively, RFC 7235 §2.1), or undefined when the header is absent.
  * Any other content is a malformed request.
  */
-function fromHeader(value: string | string[] | undefined, realm: string): string | undefined {
+function fromHeader(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') {
-    throw new InvalidRequestError('more than one Authorization header', { realm });
+    throw new InvalidRequestError('more than one Authorization header');
   }
   // "Bearer" 1*SP b64token, compared without allocating on the common path.
   if (
@@ -50,45 +50,39 @@ function fromHeader(value: string | string[] | undefined, realm: string): string
     (value.charCodeAt(4) | 32) !== 101 || // e
     (value.charCodeAt(5) | 32) !== 114 // r
   ) {
-    throw new InvalidRequestError('the Authorization header must be Bearer followed by one token', {
-      realm,
-    });
+    throw new InvalidRequestError('the Authorization header must be Bearer followed by one token');
   }
   let start = 7;
   while (value.charCodeAt(start) === 32) start += 1;
   if (start === value.length) {
-    throw new InvalidRequestError('the Authorization header must be Bearer followed by one token', {
-      realm,
-    });
+    throw new InvalidRequestError('the Authorization header must be Bearer followed by one token');
   }
   return start === 7 ? value.slice(7) : value.slice(start);
 }
 
-function single(value: unknown, where: string, realm: string): string | undefined {
+function single(value: unknown, where: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string' && value.length > 0) return value;
-  throw new InvalidRequestError(`access_token in the ${where} must be a single non-empty value`, {
-    realm,
-  });
+  throw new InvalidRequestError(`access_token in the ${where} must be a single non-empty value`);
 }
 
-function fromQuery(request: RequestLike, realm: string): string | undefined {
+function fromQuery(request: RequestLike): string | undefined {
   const { query } = request;
   if (typeof query === 'object' && query !== null) {
-    return single((query as Record<string, unknown>).access_token, 'query', realm);
+    return single((query as Record<string, unknown>).access_token, 'query');
   }
   const url = request.url ?? '';
   const mark = url.indexOf('?');
   if (mark === -1) return undefined;
   const values = new URLSearchParams(url.slice(mark + 1)).getAll('access_token');
   if (values.length === 0) return undefined;
-  return single(values.length === 1 ? values[0] : values, 'query', realm);
+  return single(values.length === 1 ? values[0] : values, 'query');
 }
 
 /** Methods whose requests carry no body: RFC 6750 §2.2 forbids the body method with GET. */
 const BODYLESS = new Set(['GET', 'HEAD']);
 
-function fromBody(request: RequestLike, realm: string): string | undefined {
+function fromBody(request: RequestLike): string | undefined {
   if (request.method !== undefined && BODYLESS.has(request.method.toUpperCase())) return undefined;
   const type = request.headers['content-type'];
   // RFC 6750 §2.2: only application/x-www-form-urlencoded bodies may carry it.
@@ -97,12 +91,12 @@ function fromBody(request: RequestLike, realm: string): string | undefined {
   }
   const { body } = request;
   if (typeof body === 'object' && body !== null && !Buffer.isBuffer(body)) {
-    return single((body as Record<string, unknown>).access_token, 'body', realm);
+    return single((body as Record<string, unknown>).access_token, 'body');
   }
   if (typeof body === 'string') {
     const values = new URLSearchParams(body).getAll('access_token');
     if (values.length === 0) return undefined;
-    return single(values.length === 1 ? values[0] : values, 'body', realm);
+    return single(values.length === 1 ? values[0] : values, 'body');
   }
   return undefined;
 }
@@ -112,15 +106,13 @@ function fromBody(request: RequestLike, realm: string): string | undefined {
  * or an object as a query parser makes of `?t[a]=1`) come from the client and
  * are a 400; any other type is the hook's own mistake and fails closed with 503.
  */
-function customToken(realm: string): (token: unknown) => string | undefined {
-  return (token) => {
-    if (token === undefined || token === null || token === '') return undefined;
-    if (typeof token === 'string') return token;
-    if (typeof token === 'object') {
-      throw new InvalidRequestError('getToken must return a string or undefined', { realm });
-    }
-    throw new HookFailedError('getToken', 'the getToken hook must return a string or undefined');
-  };
+function customToken(token: unknown): string | undefined {
+  if (token === undefined || token === null || token === '') return undefined;
+  if (typeof token === 'string') return token;
+  if (typeof token === 'object') {
+    throw new InvalidRequestError('getToken must return a string or undefined');
+  }
+  throw new HookFailedError('getToken', 'the getToken hook must return a string or undefined');
 }
 
 /**
@@ -152,37 +144,36 @@ export function extractToken(
   options: ResolvedOptions,
   original: unknown,
 ): MaybePromise<string | undefined> {
-  const { realm, getToken } = options;
+  const { getToken } = options;
   if (getToken !== undefined) {
     return callHook(
       'getToken',
       () => (getToken as (r: unknown) => unknown)(original),
       options.hookTimeout,
-      customToken(realm),
-      (_hook, error) => customFailure(error, realm),
+      customToken,
+      (_hook, error) => customFailure(error),
     );
   }
   const { authorization } = request.headers;
   if (authorization !== undefined && authorizationLines(request) > 1) {
-    throw new InvalidRequestError('more than one Authorization header', { realm });
+    throw new InvalidRequestError('more than one Authorization header');
   }
-  const header = fromHeader(authorization, realm);
+  const header = fromHeader(authorization);
   if (!options.allowQueryToken && !options.allowBodyToken) return header;
-  const query = options.allowQueryToken ? fromQuery(request, realm) : undefined;
-  const body = options.allowBodyToken ? fromBody(request, realm) : undefined;
+  const query = options.allowQueryToken ? fromQuery(request) : undefined;
+  const body = options.allowBodyToken ? fromBody(request) : undefined;
   const count =
     Number(header !== undefined) + Number(query !== undefined) + Number(body !== undefined);
   if (count > 1) {
-    throw new InvalidRequestError('the token was sent in more than one way', { realm });
+    throw new InvalidRequestError('the token was sent in more than one way');
   }
   return header ?? query ?? body;
 }
 
-function customFailure(error: unknown, realm: string): JwksAuthError {
+function customFailure(error: unknown): JwksAuthError {
   if (error instanceof JwksAuthError) return error;
   // A throw while reading the request (a malformed cookie, say) is the request's fault.
   return new InvalidRequestError('the token could not be read from the request', {
-    realm,
     cause: error,
   });
 }

@@ -68,7 +68,7 @@ const RECOGNIZED_CRIT = new Set(['b64']);
  * RFC 7797): `crit` is a non-empty list of recognised, present parameters,
  * and a JWT payload must be base64url-encoded.
  */
-export function checkCritical(header: Record<string, unknown>, realm: string): void {
+export function checkCritical(header: Record<string, unknown>): void {
   const { crit } = header;
   if (crit === undefined) return;
   if (
@@ -76,31 +76,23 @@ export function checkCritical(header: Record<string, unknown>, realm: string): v
     crit.length === 0 ||
     crit.some((c) => typeof c !== 'string' || c.length === 0)
   ) {
-    throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token crit header is malformed', {
-      realm,
-    });
+    throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token crit header is malformed');
   }
   for (const name of crit as string[]) {
     if (!RECOGNIZED_CRIT.has(name)) {
       throw new InvalidTokenError(
         'ERR_HEADER_INVALID',
         'the token uses an unsupported header parameter',
-        { realm },
       );
     }
     if (!Object.hasOwn(header, name) || header[name] === undefined) {
-      throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token crit header is malformed', {
-        realm,
-      });
+      throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token crit header is malformed');
     }
   }
   if (crit.includes('b64') && header.b64 !== true) {
     throw new InvalidTokenError(
       'ERR_TOKEN_MALFORMED',
       'the token payload must be base64url-encoded',
-      {
-        realm,
-      },
     );
   }
 }

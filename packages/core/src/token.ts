@@ -30,14 +30,13 @@ export function isCanonicalBase64url(segment: string): boolean {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-function malformed(realm: string, description: string, cause?: unknown): InvalidTokenError {
-  return new InvalidTokenError('ERR_TOKEN_MALFORMED', description, { realm, cause });
+function malformed(description: string, cause?: unknown): InvalidTokenError {
+  return new InvalidTokenError('ERR_TOKEN_MALFORMED', description, { cause });
 }
 
 /** Decodes one base64url JSON segment; it must be a JSON object. */
 export function decodeSegment(
   segment: string,
-  realm: string,
   what: 'header' | 'payload',
 ): Record<string, unknown> {
   let value: unknown;
@@ -45,10 +44,10 @@ export function decodeSegment(
     if (segment.length % 4 === 1) throw new TypeError('invalid base64url length');
     value = JSON.parse(strictUtf8.decode(Buffer.from(segment, 'base64url')));
   } catch (cause) {
-    throw malformed(realm, `the token ${what} is not valid JSON`, cause);
+    throw malformed(`the token ${what} is not valid JSON`, cause);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw malformed(realm, `the token ${what} is not a JSON object`);
+    throw malformed(`the token ${what} is not a JSON object`);
   }
   return value as Record<string, unknown>;
 }
@@ -57,21 +56,19 @@ export function decodeSegment(
  * Splits a compact JWS and decodes its header, refusing anything that is not
  * three base64url segments (a five-part JWE included) before any crypto.
  */
-export function parseCompact(token: string, realm: string): CompactParts {
+export function parseCompact(token: string): CompactParts {
   const first = token.indexOf('.');
   const second = first === -1 ? -1 : token.indexOf('.', first + 1);
-  if (second === -1) throw malformed(realm, 'the token is not a JWT');
+  if (second === -1) throw malformed('the token is not a JWT');
   if (token.indexOf('.', second + 1) !== -1) {
     if (token.split('.').length === 5) {
       throw new InvalidTokenError(
         'ERR_TOKEN_ENCRYPTED',
         'encrypted tokens (JWE) are not accepted',
-        {
-          realm,
-        },
+        {},
       );
     }
-    throw malformed(realm, 'the token is not a JWT');
+    throw malformed('the token is not a JWT');
   }
   const header = token.slice(0, first);
   const payload = token.slice(first + 1, second);
@@ -84,12 +81,12 @@ export function parseCompact(token: string, realm: string): CompactParts {
     !SEGMENT.test(payload) ||
     !SEGMENT.test(signature)
   ) {
-    throw malformed(realm, 'the token is not a JWT');
+    throw malformed('the token is not a JWT');
   }
   if (!isCanonicalBase64url(signature)) {
-    throw malformed(realm, 'the token signature is not canonical base64url');
+    throw malformed('the token signature is not canonical base64url');
   }
-  return { header: decodeSegment(header, realm, 'header'), payload, lastDot: second };
+  return { header: decodeSegment(header, 'header'), payload, lastDot: second };
 }
 
 const CLAIM_CODES: Record<string, [JwksAuthError['code'], string]> = {
@@ -100,13 +97,13 @@ const CLAIM_CODES: Record<string, [JwksAuthError['code'], string]> = {
 };
 
 /** Turns a jose failure into an `invalid_token` error, by jose's `code`. Never echoes the token. */
-export function mapJoseError(error: unknown, realm: string): JwksAuthError {
+export function mapJoseError(error: unknown): JwksAuthError {
   const { code, claim, reason } = (error ?? {}) as {
     code?: string;
     claim?: string;
     reason?: string;
   };
-  const init = { realm, cause: error };
+  const init = { cause: error };
   switch (code) {
     case 'ERR_JWT_EXPIRED':
       return claim === 'iat'

@@ -2,6 +2,8 @@ import type { webcrypto } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyOptions } from 'jose';
 import { TokenCache } from './cache.js';
+import { applyChallenge } from './challenge.js';
+import type { ChallengeOptions } from './challenge.js';
 import {
   InvalidRequestError,
   InvalidTokenError,
@@ -84,7 +86,8 @@ function deepFreeze<T>(value: T): T {
  */
 export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Verifier<O> {
   const o = resolveOptions(options as VerifierOptions<never>);
-  const { realm, onEvent, isRevoked, credentialsRequired, maxTokenLength } = o;
+  const { onEvent, isRevoked, credentialsRequired, maxTokenLength } = o;
+  const challenge: ChallengeOptions = { realm: o.realm };
   const cache = o.cacheMaxEntries > 0 ? new TokenCache(o.cacheMaxEntries) : undefined;
   const passPreflight = o.corsPreflight === 'pass';
   const revocationResult = booleanResult('isRevoked');
@@ -119,7 +122,6 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       clockTolerance: o.clockTolerance,
       maxTokenAge: o.maxTokenAge,
       typ: o.typ,
-      realm,
     };
     issuers.set(issuer, { issuer, keySet, rules, joseOptions: { ...baseVerifyOptions, issuer } });
   }
@@ -134,45 +136,39 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       error instanceof JwksAuthError
         ? error
         : new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token could not be verified', {
-            realm,
             cause: error,
           });
     if (onEvent !== undefined) {
       emit({ type: 'token_rejected', code: err.code, status: err.status, issuer });
     }
-    return err;
+    // The edge: the only place this verifier's configuration shapes the challenge.
+    return applyChallenge(err, challenge);
   }
 
   function pickIssuer(payloadSegment: string): IssuerState {
     if (onlyIssuer !== undefined) return onlyIssuer;
     // Several issuers: the unverified `iss` only chooses which key set to
     // consult; jose checks it again against the signed payload.
-    const payload = decodeSegment(payloadSegment, realm, 'payload');
+    const payload = decodeSegment(payloadSegment, 'payload');
     const iss = payload.iss;
     const state = typeof iss === 'string' ? issuers.get(iss) : undefined;
     if (state === undefined) {
-      throw new InvalidTokenError('ERR_ISSUER_INVALID', 'the token issuer is not trusted', {
-        realm,
-      });
+      throw new InvalidTokenError('ERR_ISSUER_INVALID', 'the token issuer is not trusted');
     }
     return state;
   }
 
   /** Full verification. Synchronous with the node engine once keys are loaded. */
   function verifyUncached(token: string, fromHeader: boolean): MaybePromise<VerifyResult> {
-    if (fromHeader) assertB64Token(token, realm);
-    const parts = parseCompact(token, realm);
+    if (fromHeader) assertB64Token(token);
+    const parts = parseCompact(token);
     const alg = parts.header.alg as Algorithm;
     if (typeof parts.header.alg !== 'string' || !o.algorithms.includes(alg)) {
-      throw new InvalidTokenError('ERR_ALG_NOT_ALLOWED', 'the token algorithm is not allowed', {
-        realm,
-      });
+      throw new InvalidTokenError('ERR_ALG_NOT_ALLOWED', 'the token algorithm is not allowed');
     }
     const kid = parts.header.kid;
     if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0)) {
-      throw new InvalidTokenError('ERR_HEADER_INVALID', 'the kid header must be a string', {
-        realm,
-      });
+      throw new InvalidTokenError('ERR_HEADER_INVALID', 'the kid header must be a string');
     }
     const state = pickIssuer(parts.payload);
     const candidates = state.keySet.candidates(alg, kid);
@@ -224,11 +220,9 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     candidates: readonly KeyRecord[],
   ): MaybePromise<VerifyResult> {
     if (candidates.length === 0) {
-      throw new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no key in the key set matches the token', {
-        realm,
-      });
+      throw new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no key in the key set matches the token');
     }
-    checkCritical(parts.header, realm);
+    checkCritical(parts.header);
     return o.engine === 'node'
       ? verifyWithNode(token, parts, alg, state, candidates)
       : verifyWithJose(token, parts, alg, state, candidates);
@@ -248,22 +242,17 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       const keyObject = key.keyObject();
       // A request that chose its keys before a refresh retired one must not use it.
       if (keyObject === null || !key.alive) {
-        lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token', {
-          realm,
-        });
+        lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token');
         continue;
       }
       if (!verifySignature(alg, keyObject, token, parts.lastDot)) {
         lastError = new InvalidTokenError(
           'ERR_SIGNATURE_INVALID',
           'the token signature is invalid',
-          {
-            realm,
-          },
         );
         continue;
       }
-      const payload = decodeSegment(parts.payload, realm, 'payload');
+      const payload = decodeSegment(parts.payload, 'payload');
       validateClaims(parts.header, payload, state.rules, Date.now());
       if (i > 0) state.keySet.promote(key, alg);
       return remember(token, payload, parts.header as VerifyResult['header'], key);
@@ -278,7 +267,7 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     return new InvalidTokenError(
       'ERR_TOO_MANY_KEYS',
       `the token matches more than ${MAX_CANDIDATES} keys and none of those tried verified it; sign with a kid`,
-      { realm, cause },
+      { cause },
     );
   }
 
@@ -298,9 +287,7 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       // Both engines use only keys that node:crypto imports (an EC point on its curve, say).
       const keyObject = key.keyObject();
       if (keyObject === null) {
-        lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token', {
-          realm,
-        });
+        lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token');
         continue;
       }
       let cryptoKey: WebCryptoKey;
@@ -308,7 +295,6 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
         cryptoKey = await key.cryptoKey(alg);
       } catch (error) {
         lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token', {
-          realm,
           cause: error,
         });
         continue;
@@ -322,9 +308,6 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
         lastError = new InvalidTokenError(
           'ERR_SIGNATURE_INVALID',
           'the token signature is invalid',
-          {
-            realm,
-          },
         );
         continue;
       }
@@ -332,7 +315,7 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       try {
         verified = await jwtVerify(token, cryptoKey, state.joseOptions);
       } catch (error) {
-        lastError = mapJoseError(error, realm);
+        lastError = mapJoseError(error);
         // Only a signature mismatch justifies trying the next candidate key.
         if ((lastError as JwksAuthError).code !== 'ERR_SIGNATURE_INVALID') break;
         continue;
@@ -341,9 +324,7 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       validateClaims(parts.header, verified.payload, state.rules, Date.now());
       // The key may have been retired by a refresh while jose was verifying.
       if (!key.alive) {
-        lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token', {
-          realm,
-        });
+        lastError = new InvalidTokenError('ERR_KEY_NOT_FOUND', 'no usable key matches the token');
         break;
       }
       if (i > 0) state.keySet.promote(key, alg);
@@ -395,13 +376,13 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
   }
 
   function revokedAnswer(): never {
-    throw new InvalidTokenError('ERR_TOKEN_REVOKED', 'the token has been revoked', { realm });
+    throw new InvalidTokenError('ERR_TOKEN_REVOKED', 'the token has been revoked');
   }
 
   /** Cache, then full verification, then revocation. Sync on a hit. */
   function check(token: string, fromHeader: boolean): MaybePromise<VerifyResult> {
     if (token.length > maxTokenLength) {
-      throw new InvalidTokenError('ERR_TOKEN_TOO_LARGE', 'the token is too large', { realm });
+      throw new InvalidTokenError('ERR_TOKEN_TOO_LARGE', 'the token is too large');
     }
     if (cache !== undefined) {
       const hit = cache.get(token, Date.now());
@@ -418,7 +399,7 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     required: boolean,
   ): MaybePromise<VerifyResult | undefined> {
     if (token === undefined) {
-      if (required) throw new UnauthorizedError(realm);
+      if (required) throw new UnauthorizedError();
       return undefined;
     }
     const fromHeader = o.getToken === undefined && request.headers.authorization !== undefined;
@@ -433,7 +414,7 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     try {
       if (closed) throw new VerifierClosedError();
       if (typeof request !== 'object' || request === null || typeof request.headers !== 'object') {
-        throw new InvalidRequestError('the request has no headers', { realm });
+        throw new InvalidRequestError('the request has no headers');
       }
       // Only on explicit opt-in: any client can make a request look like a preflight.
       if (passPreflight && isCorsPreflight(request)) return undefined;
@@ -462,7 +443,7 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     async verify(token) {
       if (closed) throw rejected(new VerifierClosedError());
       if (typeof token !== 'string' || token.length === 0) {
-        throw rejected(new UnauthorizedError(realm));
+        throw rejected(new UnauthorizedError());
       }
       try {
         return await check(token, false);
