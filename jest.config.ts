@@ -11,6 +11,7 @@ const config: Config = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   moduleNameMapper: {
     '^@jwks-auth/(core|testing|express|koa|fastify)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@jwks-auth/core/adapter$': '<rootDir>/packages/core/src/adapter.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

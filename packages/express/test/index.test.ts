@@ -205,6 +205,31 @@ describe('jwksAuth()', () => {
     );
   });
 
+  it("gives the middleware's own route helpers its realm, also on routers it does not run on", async () => {
+    const auth = jwksAuth({ ...baseOptions(issuer), realm: 'orders' });
+    verifiers.push(auth.verifier);
+    const app = express();
+    app.set('env', 'production');
+    // The helper runs on a route the middleware never saw: the realm comes from `auth`.
+    app.get('/bound', auth.requiredScopes(REQUIRED_SCOPE), reply);
+    app.get(
+      '/guarded',
+      auth,
+      auth.claimCheck(async () => false, 'never'),
+      reply,
+    );
+    const none = await request(app).get('/bound');
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="orders"');
+    const denied = await request(app)
+      .get('/guarded')
+      .set('authorization', `Bearer ${await issuer.sign()}`);
+    expect(denied.status).toBe(403);
+    expect(denied.headers['www-authenticate']).toBe(
+      'Bearer realm="orders", error="insufficient_scope", error_description="never"',
+    );
+  });
+
   it('authenticates CORS preflights unless corsPreflight is "pass"', async () => {
     let seen: Request | undefined;
     const preflightTo = (app: ReturnType<typeof buildApp>) =>

@@ -1,7 +1,24 @@
-import type { VerifierOptions, VerifyResult } from '@jwks-auth/core';
-import type { FastifyRequest } from 'fastify';
+import type { Verifier, VerifierOptions, VerifyResult } from '@jwks-auth/core';
+import type { RouteHelpers } from '@jwks-auth/core/adapter';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+
+/** A `preHandler` (or `onRequest`) hook returned by the route helpers. */
+export type JwksAuthHook = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+) => void;
+
+/** `app.jwksAuth`: the plugin's verifier (for `warmup()` and `close()`) and route helpers in its realm. */
+export type JwksAuthDecorator = RouteHelpers<JwksAuthHook> & {
+  readonly verifier: Verifier<FastifyRequest>;
+};
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set by the `jwksAuth` plugin: its verifier and route helpers. */
+    jwksAuth: JwksAuthDecorator;
+  }
   interface FastifyRequest {
     /** The verified token, set by the `jwksAuth` plugin; null when the route skipped auth or it was optional and no token was sent. */
     auth: VerifyResult | null;

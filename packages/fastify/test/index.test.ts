@@ -216,6 +216,23 @@ describe('jwksAuth plugin', () => {
     );
   });
 
+  it('exposes its verifier and realm-bound route helpers as app.jwksAuth', async () => {
+    const app = await buildApp({ ...baseOptions(issuer), realm: 'orders' }, (a) =>
+      a.get('/bound', { preHandler: a.jwksAuth.requiredScopes(REQUIRED_SCOPE) }, reply),
+    );
+    await app.ready();
+    await app.jwksAuth.verifier.warmup();
+    expect(issuer.requests.jwks).toBeGreaterThan(0);
+    const res = await inject(app, {
+      url: '/bound',
+      headers: { authorization: `Bearer ${await issuer.sign()}` },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="orders", error="insufficient_scope", error_description="the token lacks a required scope", scope="write:messages"',
+    );
+  });
+
   it('authenticates CORS preflights unless corsPreflight is "pass"', async () => {
     const preflightHeaders = {
       origin: 'https://app.example.test',

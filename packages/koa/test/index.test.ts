@@ -161,6 +161,19 @@ describe('jwksAuth()', () => {
     );
   });
 
+  it("gives the middleware's own route helpers its realm", async () => {
+    const auth = jwksAuth({ ...baseOptions(issuer), realm: 'orders' });
+    verifiers.push(auth.verifier);
+    const app = new Koa();
+    app.silent = true;
+    const scoped = auth.requiredScopes(REQUIRED_SCOPE);
+    // No jwksAuth before it: the helper still names its middleware's realm.
+    app.use((ctx, next) => scoped(ctx, next));
+    const none = await request(app.callback()).get('/');
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="orders"');
+  });
+
   it('authenticates CORS preflights unless corsPreflight is "pass"', async () => {
     const handler = (ctx: Context, next: () => Promise<unknown>) => {
       if (ctx.method !== 'OPTIONS') return next();
