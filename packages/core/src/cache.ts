@@ -1,13 +1,11 @@
+import { windowBreach } from './claims.js';
+import type { WindowRules } from './claims.js';
 import type { KeyRecord } from './keys.js';
 import type { VerifyResult } from './types.js';
 
-/** A verified token and the window in which that verdict holds. */
+/** A verified token. */
 interface Entry {
   readonly result: VerifyResult;
-  /** Epoch ms from which the entry is dead: (exp + tolerance), or (iat + maxTokenAge + tolerance). */
-  readonly notAfter: number;
-  /** Epoch ms before which the entry must not be served: nbf (- tolerance). */
-  readonly notBefore: number;
   /** The key that verified it; a refresh that drops the key kills the entry. */
   readonly key: KeyRecord;
   /** Recency stamp for lazy LRU promotion. */
@@ -41,7 +39,11 @@ export class TokenCache {
   private clock = 0;
   private readonly promoteAfter: number;
 
-  constructor(private readonly maxEntries: number) {
+  constructor(
+    private readonly maxEntries: number,
+    /** The verifier's validity window rules: a verdict holds exactly as long as the claim checks would pass. */
+    private readonly window: WindowRules,
+  ) {
     this.promoteAfter = Math.max(1, Math.floor(maxEntries / 2));
   }
 
@@ -55,13 +57,17 @@ export class TokenCache {
     const index = indexOf(token);
     const entry = this.map.get(index);
     if (entry === undefined || entry.result.token !== token) return undefined;
-    if (now >= entry.notAfter || !entry.key.alive) {
-      this.map.delete(index);
+    // Millisecond precision (claim checks floor to the second, as jose does):
+    // an entry dies no later than a fresh check would refuse the token.
+    const breach = windowBreach(entry.result.payload, this.window, now / 1000);
+    if (breach !== undefined || !entry.key.alive) {
+      // Not yet valid (nbf) is the one breach that time heals: keep the entry.
+      if (breach?.[0] !== 'ERR_TOKEN_NOT_YET_VALID') this.map.delete(index);
       return undefined;
     }
     // Nor once the key set that made the verdict is past its usable age: when
     // its keys may no longer be served, neither may verdicts made with them.
-    if (now < entry.notBefore || !entry.key.servable()) return undefined;
+    if (!entry.key.servable()) return undefined;
     if (this.clock - entry.stamp > this.promoteAfter) {
       this.map.delete(index);
       entry.stamp = ++this.clock;
@@ -71,7 +77,7 @@ export class TokenCache {
   }
 
   /** Stores a verified result; evicts the least recently used entry when full. */
-  set(result: VerifyResult, key: KeyRecord, notBefore: number, notAfter: number): void {
+  set(result: VerifyResult, key: KeyRecord): void {
     if (this.maxEntries === 0) return;
     const index = indexOf(result.token);
     // A token sharing the index with a cached one replaces it.
@@ -80,7 +86,7 @@ export class TokenCache {
       const oldest = this.map.keys().next();
       if (oldest.done !== true) this.map.delete(oldest.value);
     }
-    this.map.set(index, { result, notAfter, notBefore, key, stamp: ++this.clock });
+    this.map.set(index, { result, key, stamp: ++this.clock });
   }
 
   /** Drops every entry. */

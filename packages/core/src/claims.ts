@@ -22,11 +22,52 @@ function fail(code: JwksAuthError['code'], description: string): never {
   throw new InvalidTokenError(code, description);
 }
 
-function numericDate(payload: Record<string, unknown>, claim: string, required: boolean) {
-  const value = payload[claim];
-  if (value === undefined && !required) return undefined;
-  if (typeof value !== 'number') fail('ERR_CLAIM_INVALID', `the ${claim} claim is malformed`);
-  return value;
+/** The part of the claim rules that decides when a verdict holds (the verifier's, for every issuer). */
+export type WindowRules = Pick<ClaimRules, 'clockTolerance' | 'maxTokenAge'>;
+
+type Breach = readonly [JwksAuthError['code'], string];
+
+const MALFORMED: Record<string, Breach> = {
+  iat: ['ERR_CLAIM_INVALID', 'the iat claim is malformed'],
+  nbf: ['ERR_CLAIM_INVALID', 'the nbf claim is malformed'],
+  exp: ['ERR_CLAIM_INVALID', 'the exp claim is malformed'],
+};
+const NOT_YET_VALID: Breach = ['ERR_TOKEN_NOT_YET_VALID', 'the token is not yet valid'];
+const EXPIRED: Breach = ['ERR_TOKEN_EXPIRED', 'the token has expired'];
+const TOO_OLD: Breach = ['ERR_TOKEN_TOO_OLD', 'the token is older than allowed'];
+const FUTURE: Breach = ['ERR_CLAIM_INVALID', 'the token is issued in the future'];
+
+/**
+ * The validity window, written once: the first rule of `nbf`, `exp` and
+ * `maxTokenAge` (with `clockTolerance`) that a token breaks at `now` (epoch
+ * seconds, floored, as jose counts), in jose's order, or undefined while the
+ * token is inside its window. Claim checks throw what it returns; the token
+ * cache serves a verdict only while it returns undefined.
+ */
+export function windowBreach(
+  payload: Readonly<Record<string, unknown>>,
+  rules: WindowRules,
+  now: number,
+): Breach | undefined {
+  const tolerance = rules.clockTolerance;
+  const { iat, nbf, exp } = payload;
+  if (iat === undefined ? rules.maxTokenAge !== undefined : typeof iat !== 'number') {
+    return MALFORMED.iat;
+  }
+  if (nbf !== undefined) {
+    if (typeof nbf !== 'number') return MALFORMED.nbf;
+    if (nbf > now + tolerance) return NOT_YET_VALID;
+  }
+  if (exp !== undefined) {
+    if (typeof exp !== 'number') return MALFORMED.exp;
+    if (exp <= now - tolerance) return EXPIRED;
+  }
+  if (rules.maxTokenAge !== undefined) {
+    const age = now - (iat as number);
+    if (age - tolerance > rules.maxTokenAge) return TOO_OLD;
+    if (age < -tolerance) return FUTURE;
+  }
+  return undefined;
 }
 
 /**
@@ -63,24 +104,8 @@ export function validateClaims(
         : Array.isArray(aud) && rules.audience.some((a) => aud.includes(a));
     if (!ok) fail('ERR_AUDIENCE_INVALID', 'the token audience is not accepted');
   }
-  const now = Math.floor(nowMs / 1000);
-  const tolerance = rules.clockTolerance;
-  const iat = numericDate(payload, 'iat', rules.maxTokenAge !== undefined);
-  const nbf = numericDate(payload, 'nbf', false);
-  if (nbf !== undefined && nbf > now + tolerance) {
-    fail('ERR_TOKEN_NOT_YET_VALID', 'the token is not yet valid');
-  }
-  const exp = numericDate(payload, 'exp', false);
-  if (exp !== undefined && exp <= now - tolerance) {
-    fail('ERR_TOKEN_EXPIRED', 'the token has expired');
-  }
-  if (rules.maxTokenAge !== undefined) {
-    const age = now - iat!;
-    if (age - tolerance > rules.maxTokenAge) {
-      fail('ERR_TOKEN_TOO_OLD', 'the token is older than allowed');
-    }
-    if (age < -tolerance) fail('ERR_CLAIM_INVALID', 'the token is issued in the future');
-  }
+  const breach = windowBreach(payload, rules, Math.floor(nowMs / 1000));
+  if (breach !== undefined) fail(breach[0], breach[1]);
   // Beyond jose, after its checks so both engines name the same failure:
   // JSON can carry 1e309 (Infinity), a date that never arrives; and `aud`
   // must have the shape RFC 7519 §4.1.3 gives it even when it is not checked.

@@ -1,5 +1,4 @@
 import { InvalidTokenError } from './errors.js';
-import type { JwksAuthError } from './errors.js';
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
 
@@ -87,61 +86,4 @@ export function parseCompact(token: string): CompactParts {
     throw malformed('the token signature is not canonical base64url');
   }
   return { header: decodeSegment(header, 'header'), payload, lastDot: second };
-}
-
-const CLAIM_CODES: Record<string, [JwksAuthError['code'], string]> = {
-  iss: ['ERR_ISSUER_INVALID', 'the token issuer is not accepted'],
-  aud: ['ERR_AUDIENCE_INVALID', 'the token audience is not accepted'],
-  typ: ['ERR_TYP_INVALID', 'the token type (typ header) is not accepted'],
-  nbf: ['ERR_TOKEN_NOT_YET_VALID', 'the token is not yet valid'],
-};
-
-/** Turns a jose failure into an `invalid_token` error, by jose's `code`. Never echoes the token. */
-export function mapJoseError(error: unknown): JwksAuthError {
-  const { code, claim, reason } = (error ?? {}) as {
-    code?: string;
-    claim?: string;
-    reason?: string;
-  };
-  const init = { cause: error };
-  switch (code) {
-    case 'ERR_JWT_EXPIRED':
-      return claim === 'iat'
-        ? new InvalidTokenError('ERR_TOKEN_TOO_OLD', 'the token is older than allowed', init)
-        : new InvalidTokenError('ERR_TOKEN_EXPIRED', 'the token has expired', init);
-    case 'ERR_JWT_CLAIM_VALIDATION_FAILED': {
-      if (reason === 'missing' && typeof claim === 'string' && /^[\w:.-]{1,64}$/.test(claim)) {
-        return new InvalidTokenError('ERR_CLAIM_INVALID', `the ${claim} claim is missing`, init);
-      }
-      if (reason === 'invalid' && typeof claim === 'string' && /^[\w:.-]{1,64}$/.test(claim)) {
-        return new InvalidTokenError('ERR_CLAIM_INVALID', `the ${claim} claim is malformed`, init);
-      }
-      if (claim === 'iat') {
-        return new InvalidTokenError(
-          'ERR_CLAIM_INVALID',
-          'the token is issued in the future',
-          init,
-        );
-      }
-      const known = claim === undefined ? undefined : CLAIM_CODES[claim];
-      if (known !== undefined) return new InvalidTokenError(known[0], known[1], init);
-      return new InvalidTokenError('ERR_CLAIM_INVALID', 'a token claim is not accepted', init);
-    }
-    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
-      return new InvalidTokenError('ERR_SIGNATURE_INVALID', 'the token signature is invalid', init);
-    case 'ERR_JOSE_ALG_NOT_ALLOWED':
-      return new InvalidTokenError(
-        'ERR_ALG_NOT_ALLOWED',
-        'the token algorithm is not allowed',
-        init,
-      );
-    case 'ERR_JOSE_NOT_SUPPORTED':
-      return new InvalidTokenError(
-        'ERR_HEADER_INVALID',
-        'the token uses an unsupported header parameter',
-        init,
-      );
-    default:
-      return new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token is malformed', init);
-  }
 }
