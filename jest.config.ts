@@ -1,7 +1,8 @@
 import type { Config } from 'jest';
 
 // Tests run against the TypeScript sources (no build step): workspace imports
-// such as `@jwks-auth/core` map to `packages/core/src/index.ts`, and relative
+// such as `@jwks-auth/core` map to `packages/core/src/index.ts` (and
+// `@jwks-auth/example-shared` to `examples/shared/src/index.ts`), and relative
 // `.js` specifiers (NodeNext style) map back to their `.ts` files.
 const config: Config = {
   testEnvironment: 'node',
@@ -12,6 +13,7 @@ const config: Config = {
   moduleNameMapper: {
     '^@jwks-auth/(core|testing|express|koa|fastify)$': '<rootDir>/packages/$1/src/index.ts',
     '^@jwks-auth/core/adapter$': '<rootDir>/packages/core/src/adapter.ts',
+    '^@jwks-auth/example-shared$': '<rootDir>/examples/shared/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {
