@@ -10,7 +10,7 @@ import { isThenable } from './hooks.js';
  * - `jwks_stale`: keys older than `cacheMaxAge` were used because refreshing failed.
  * - `discovery`: the issuer's metadata was fetched and `jwksUri` learned.
  * - `discovery_failed`: discovery ran again and failed; the last known `jwksUri` stays in use.
- * - `token_rejected`: a request failed; `code` says why.
+ * - `token_rejected`: a request failed; `code` says why, `issuer` names the issuer whose key set judged the token (when one was selected).
  */
 export type JwksAuthEvent =
   | {

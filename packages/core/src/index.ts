@@ -1,6 +1,6 @@
 export { createVerifier } from './verify.js';
 export type { Verifier } from './verify.js';
-export { SUPPORTED_ALGORITHMS, JWKS_DURATION_FLOORS, resolveOptions } from './options.js';
+export { SUPPORTED_ALGORITHMS, JWKS_DURATION_FLOORS } from './options.js';
 export type {
   Algorithm,
   CacheOptions,

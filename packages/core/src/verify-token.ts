@@ -48,12 +48,29 @@ export function verifyToken(
     throw new InvalidTokenError('ERR_HEADER_INVALID', 'the kid header must be a string');
   }
   const issuer = stages.issuerOf(parts.payload);
-  const candidates = issuer.keySet.candidates(alg, kid);
   const attempt = kid === undefined ? withKeysOrRefetch : withKeys;
-  if (candidates instanceof Promise) {
-    return candidates.then((found) => attempt(stages, token, parts, alg, issuer, found));
+  const tag = (error: unknown): never => {
+    if (typeof error === 'object' && error !== null) failedIssuers.set(error, issuer.issuer);
+    throw error;
+  };
+  try {
+    const candidates = issuer.keySet.candidates(alg, kid);
+    const result =
+      candidates instanceof Promise
+        ? candidates.then((found) => attempt(stages, token, parts, alg, issuer, found))
+        : attempt(stages, token, parts, alg, issuer, candidates);
+    return result instanceof Promise ? result.catch(tag) : result;
+  } catch (error) {
+    return tag(error);
   }
-  return attempt(stages, token, parts, alg, issuer, candidates);
+}
+
+/** The issuer a failure happened under, once one was selected (for `token_rejected` events). */
+const failedIssuers = new WeakMap<object, string>();
+
+/** The issuer selected for the token whose verification threw `error`, if one was. */
+export function issuerOfFailure(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? failedIssuers.get(error) : undefined;
 }
 
 function withKeys(

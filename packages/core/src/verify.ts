@@ -14,11 +14,11 @@ import { emitEvent } from './events.js';
 import { extractToken, isCorsPreflight } from './extract.js';
 import { createIssuers, issuerSelector } from './issuers.js';
 import type { KeyRecord } from './keys.js';
-import { resolveOptions } from './options.js';
+import { resolveOptions } from './resolve-options.js';
 import type { RequestLike, ResolvedOptions, VerifierOptions } from './options.js';
 import { revocationStage } from './revocation.js';
 import type { JWTPayload, MaybePromise, ProtectedHeaderParameters, VerifyResult } from './types.js';
-import { verifyToken } from './verify-token.js';
+import { issuerOfFailure, verifyToken } from './verify-token.js';
 import type { TokenStages } from './verify-token.js';
 
 /** A configured verifier. Create one per app (or per middleware) and reuse it. */
@@ -115,7 +115,8 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
             cause: error,
           });
     if (onEvent !== undefined) {
-      emitEvent(onEvent, { type: 'token_rejected', code: err.code, status: err.status });
+      const issuer = issuerOfFailure(error);
+      emitEvent(onEvent, { type: 'token_rejected', code: err.code, status: err.status, issuer });
     }
     return applyChallenge(err, challenge);
   }

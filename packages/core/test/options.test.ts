@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { createVerifier, resolveOptions } from '@jwks-auth/core';
+import { createVerifier } from '@jwks-auth/core';
+import { resolveOptions } from '../src/resolve-options.js';
 import type { VerifierOptions } from '@jwks-auth/core';
 
 const AUD = 'https://api.example.test';

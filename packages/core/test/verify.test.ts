@@ -3,7 +3,7 @@ import { SignJWT, generateKeyPair } from 'jose';
 import { createTestIssuer, createKeySetServer } from '@jwks-auth/testing';
 import type { TestIssuer } from '@jwks-auth/testing';
 import { createVerifier } from '@jwks-auth/core';
-import type { VerifierOptions, Verifier } from '@jwks-auth/core';
+import type { JwksAuthEvent, VerifierOptions, Verifier } from '@jwks-auth/core';
 
 const AUD = 'https://api.example.test';
 let issuer: TestIssuer;
@@ -359,5 +359,17 @@ describe('several issuers', () => {
     const v = make({ issuer: [issuer.issuer, second.issuer] });
     const token = await issuer.sign({ iss: second.issuer });
     await expect(v.verify(token)).rejects.toMatchObject({ status: 401, error: 'invalid_token' });
+  });
+  it('names the selected issuer in token_rejected events (and none before one is selected)', async () => {
+    const events: JwksAuthEvent[] = [];
+    const v = make({
+      issuer: [issuer.issuer, { issuer: second.issuer, jwksUri: second.jwksUri }],
+      onEvent: (e) => events.push(e),
+    });
+    const forged = await issuer.sign({ iss: second.issuer });
+    await expect(v.verify(forged)).rejects.toMatchObject({ status: 401 });
+    await expect(v.verify('not-a-jwt')).rejects.toMatchObject({ code: 'ERR_TOKEN_MALFORMED' });
+    const rejected = events.filter((e) => e.type === 'token_rejected');
+    expect(rejected.map((e) => e.issuer)).toEqual([second.issuer, undefined]);
   });
 });
