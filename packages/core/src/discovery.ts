@@ -1,3 +1,6 @@
+import { monotonic } from './clock.js';
+import { emitEvent } from './events.js';
+import type { JwksAuthEvent } from './events.js';
 import { fetchJson, FetchError } from './fetch-json.js';
 import { isAllowedFetchUrl } from './http-url.js';
 import type { JwksOptions } from './options.js';
@@ -58,4 +61,78 @@ export async function discoverJwksUri(
     return { jwksUri, documentUrl };
   }
   throw new FetchError(`discovery failed for ${issuer}: ${failures.join('; ')}`);
+}
+
+/** Consecutive failed fetches after which discovery runs again before the next one. */
+const REDISCOVER_AFTER_FAILURES = 2;
+
+/** What a {@link JwksLocator} needs to know of its issuer. */
+export interface LocatorContext {
+  issuer: string;
+  options: Required<JwksOptions>;
+  onEvent: ((event: JwksAuthEvent) => unknown) | undefined;
+  /** The configured JWKS URL; when absent it is discovered. */
+  jwksUri: string | undefined;
+  allowInsecureHttp: boolean;
+}
+
+/**
+ * Where an issuer's key set lives: the configured `jwksUri`, or the one
+ * discovery finds. Discovery runs again before a fetch after
+ * {@link REDISCOVER_AFTER_FAILURES} failed fetches in a row, after a 404 or
+ * 410, and at least once per `cacheMaxAge`; when it fails, the last known
+ * URL stays in use. Called only from a key set's single-flight fetch, so it
+ * shares its single flight and backoff.
+ */
+export class JwksLocator {
+  private known: string | undefined;
+  private discoveredAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly context: LocatorContext,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  /** The URL for the next fetch, given how the previous ones went. */
+  async locate(failures: number, lastStatus: number | undefined): Promise<string> {
+    const { context } = this;
+    if (context.jwksUri !== undefined) return context.jwksUri;
+    const started = monotonic();
+    const known = this.known;
+    const due =
+      known === undefined ||
+      failures >= REDISCOVER_AFTER_FAILURES ||
+      lastStatus === 404 ||
+      lastStatus === 410 ||
+      started - this.discoveredAt >= context.options.cacheMaxAge;
+    if (!due) return known;
+    let found;
+    try {
+      found = await discoverJwksUri(
+        context.issuer,
+        context.options,
+        this.signal,
+        context.allowInsecureHttp,
+      );
+    } catch (error) {
+      if (known === undefined) throw error;
+      emitEvent(context.onEvent, {
+        type: 'discovery_failed',
+        issuer: context.issuer,
+        error: error instanceof Error ? error : new Error(String(error)),
+        jwksUri: known,
+      });
+      return known;
+    }
+    this.known = found.jwksUri;
+    this.discoveredAt = monotonic();
+    emitEvent(context.onEvent, {
+      type: 'discovery',
+      issuer: context.issuer,
+      uri: found.documentUrl,
+      jwksUri: found.jwksUri,
+      durationMs: this.discoveredAt - started,
+    });
+    return found.jwksUri;
+  }
 }

@@ -6,7 +6,7 @@ import type { Engine } from './engine.js';
 import { InvalidTokenError } from './errors.js';
 import type { JwksAuthError } from './errors.js';
 import { rsaLengthOk } from './jws.js';
-import { MAX_CANDIDATES } from './keys.js';
+import { MAX_CANDIDATES } from './key-index.js';
 
 /**
  * The reference engine: jose's `jwtVerify` with WebCrypto keys, the engine

@@ -2,7 +2,7 @@ import { validateClaims } from './claims.js';
 import { badSignature, exhausted, noUsableKey } from './engine.js';
 import type { Engine } from './engine.js';
 import { verifySignature } from './jws.js';
-import { MAX_CANDIDATES } from './keys.js';
+import { MAX_CANDIDATES } from './key-index.js';
 import { decodeSegment } from './token.js';
 import type { ProtectedHeaderParameters } from './types.js';
 

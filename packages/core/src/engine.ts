@@ -1,7 +1,7 @@
 import type { JwksAuthError } from './errors.js';
 import { InvalidTokenError } from './errors.js';
 import type { IssuerState } from './issuers.js';
-import { MAX_CANDIDATES } from './keys.js';
+import { MAX_CANDIDATES } from './key-index.js';
 import type { KeyRecord } from './keys.js';
 import type { Algorithm } from './options.js';
 import type { CompactParts } from './token.js';

@@ -25,7 +25,8 @@ export {
   DEFAULT_REALM,
 } from './errors.js';
 export type { JwksAuthErrorCode, BearerErrorName, BearerErrorBody, HookName } from './errors.js';
-export { MAX_CANDIDATES, MIN_RSA_BITS, MAX_RSA_BITS } from './keys.js';
+export { MIN_RSA_BITS, MAX_RSA_BITS } from './keys.js';
+export { MAX_CANDIDATES } from './key-index.js';
 export { isCorsPreflight } from './extract.js';
 export {
   requiredScopes,

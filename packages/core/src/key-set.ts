@@ -1,24 +1,17 @@
-import { discoverJwksUri } from './discovery.js';
+import { monotonic } from './clock.js';
+import { JwksLocator } from './discovery.js';
 import { KeySetUnavailableError } from './errors.js';
 import { emitEvent } from './events.js';
 import type { FetchReason, JwksAuthEvent } from './events.js';
 import { fetchJson, FetchError } from './fetch-json.js';
-import { KeyIndex, parseKeySet } from './keys.js';
+import { KeyIndex } from './key-index.js';
+import { parseKeySet } from './keys.js';
 import type { KeyRecord } from './keys.js';
 import type { Algorithm, JwksOptions } from './options.js';
 import type { MaybePromise } from './types.js';
 
 /** Share of `cacheMaxAge` after which a request starts a background refresh. */
 const REFRESH_AHEAD = 0.8;
-/** Consecutive failed fetches after which discovery runs again before the next one. */
-const REDISCOVER_AFTER_FAILURES = 2;
-
-/**
- * Durations run on a monotonic clock: a wall-clock step (NTP, a VM resume,
- * an operator) must neither freeze a backoff for an hour nor keep a removed
- * key trusted. `Date.now()` is only for token claims.
- */
-const monotonic = (): number => performance.now();
 
 export interface KeySetContext {
   issuer: string;
@@ -55,7 +48,7 @@ export class RemoteKeySet {
   private inflight: Promise<KeyIndex> | undefined;
   private readonly abort = new AbortController();
   private uri: string | undefined;
-  private discoveredAt = Number.NEGATIVE_INFINITY;
+  private readonly locator: JwksLocator;
   private lastCode: UnavailableCode = 'ERR_JWKS_UNAVAILABLE';
   private staleReportedAt = Number.NEGATIVE_INFINITY;
   private readonly refreshAfter: number;
@@ -68,6 +61,7 @@ export class RemoteKeySet {
     this.refreshAfter = cacheMaxAge * REFRESH_AHEAD;
     this.servableFor = cacheMaxAge + maxStaleAge;
     this.uri = context.jwksUri;
+    this.locator = new JwksLocator(context, this.abort.signal);
   }
 
   /**
@@ -189,59 +183,12 @@ export class RemoteKeySet {
     this.refresh(reason).catch(() => undefined);
   }
 
-  /** Whether discovery should run before this fetch (never for a configured `jwksUri`). */
-  private rediscoveryDue(now: number): boolean {
-    return (
-      this.uri === undefined ||
-      this.failures >= REDISCOVER_AFTER_FAILURES ||
-      this.lastStatus === 404 ||
-      this.lastStatus === 410 ||
-      now - this.discoveredAt >= this.context.options.cacheMaxAge
-    );
-  }
-
-  /** The JWKS URL: configured, or learned by discovery (kept when discovery fails later). */
-  private async resolveUri(): Promise<string> {
-    const { context } = this;
-    const known = this.uri;
-    if (context.jwksUri !== undefined) return context.jwksUri;
-    const started = monotonic();
-    if (known !== undefined && !this.rediscoveryDue(started)) return known;
-    let found;
-    try {
-      found = await discoverJwksUri(
-        context.issuer,
-        context.options,
-        this.abort.signal,
-        context.allowInsecureHttp,
-      );
-    } catch (error) {
-      if (known === undefined) throw error;
-      this.emit({
-        type: 'discovery_failed',
-        issuer: context.issuer,
-        error: error instanceof Error ? error : new Error(String(error)),
-        jwksUri: known,
-      });
-      return known;
-    }
-    this.discoveredAt = monotonic();
-    this.emit({
-      type: 'discovery',
-      issuer: context.issuer,
-      uri: found.documentUrl,
-      jwksUri: found.jwksUri,
-      durationMs: this.discoveredAt - started,
-    });
-    return found.jwksUri;
-  }
-
   private async load(reason: FetchReason): Promise<KeyIndex> {
     const started = monotonic();
     let uri = this.uri;
     let code: UnavailableCode = 'ERR_DISCOVERY_FAILED';
     try {
-      uri = await this.resolveUri();
+      uri = await this.locator.locate(this.failures, this.lastStatus);
       code = 'ERR_JWKS_UNAVAILABLE';
       this.uri = uri;
       const document = await fetchJson(uri, {

@@ -5,7 +5,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { KeyIndex, parseKeySet } from '../src/keys.js';
+import { KeyIndex } from '../src/key-index.js';
+import { parseKeySet } from '../src/keys.js';
 
 function publicJwk(type: 'rsa' | 'ec' | 'ed25519', extra: Record<string, unknown> = {}) {
   const pair =
