@@ -49,3 +49,10 @@ app.get('/strict', { config: { jwksAuth: true }, preHandler: requiredScopes('rea
 app.get('/typo', { config: { jwksAuth: 'required' } }, async () => ({}));
 // @ts-expect-error audience is required (null opts out explicitly)
 void app.register(jwksAuth, { issuer });
+
+// The plugin's decorator: its verifier, and route helpers bound to its realm.
+const warmed: Promise<void> = app.jwksAuth.verifier.warmup();
+void warmed;
+app.post('/bound', { preHandler: app.jwksAuth.claimCheck(async () => true, 'd') }, () => '');
+// @ts-expect-error scopes are strings
+app.jwksAuth.requiredScopes(42);
