@@ -65,7 +65,8 @@ function normaliseHeaders(raw: Record<string, unknown>): Record<string, string> 
   return out;
 }
 
-async function listen(server: Server): Promise<string> {
+/** Listens on 127.0.0.1, port 0; resolves the base URL. */
+export async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -76,7 +77,8 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-function stop(server: Server): Promise<void> {
+/** Closes a server and its open connections. */
+export function stop(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();

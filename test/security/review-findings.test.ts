@@ -19,8 +19,7 @@ import {
 } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { createServer, request as httpRequest } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import vm from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
@@ -55,6 +54,7 @@ import type { KeySetServer, TestIssuer, TestKey } from '@jwks-auth/testing';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import Fastify from 'fastify';
+import { listen, stop } from './harness.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Koa from 'koa';
 import type { Middleware } from 'koa';
@@ -180,24 +180,6 @@ function hasBodyToken(body: unknown): boolean {
     return typeof (body as Record<string, unknown>).access_token === 'string';
   }
   return false;
-}
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function stop(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }
 
 interface HttpReply {

@@ -1,5 +1,6 @@
 import { monotonic } from './clock.js';
 import { JwksLocator } from './discovery.js';
+import type { LocatorContext } from './discovery.js';
 import { KeySetUnavailableError } from './errors.js';
 import { emitEvent } from './events.js';
 import type { FetchReason, JwksAuthEvent } from './events.js';
@@ -7,21 +8,14 @@ import { fetchJson, FetchError } from './fetch-json.js';
 import { KeyIndex } from './key-index.js';
 import { parseKeySet } from './keys.js';
 import type { KeyRecord } from './keys.js';
-import type { Algorithm, JwksOptions } from './options.js';
+import type { Algorithm } from './options.js';
 import type { MaybePromise } from './types.js';
 
 /** Share of `cacheMaxAge` after which a request starts a background refresh. */
 const REFRESH_AHEAD = 0.8;
 
-export interface KeySetContext {
-  issuer: string;
-  options: Required<JwksOptions>;
-  onEvent: ((event: JwksAuthEvent) => void) | undefined;
-  /** The configured JWKS URL; when absent it is discovered from the issuer, and again when it fails. */
-  jwksUri: string | undefined;
-  /** Lets discovery hand out a plain-http `jwks_uri` on a non-loopback host. */
-  allowInsecureHttp: boolean;
-}
+/** What a key set needs to know of its issuer: the same as its locator. */
+export type KeySetContext = LocatorContext;
 
 type UnavailableCode = 'ERR_JWKS_UNAVAILABLE' | 'ERR_DISCOVERY_FAILED';
 
