@@ -13,6 +13,7 @@ const config: Config = {
   moduleNameMapper: {
     '^@jwks-auth/(core|testing|express|koa|fastify)$': '<rootDir>/packages/$1/src/index.ts',
     '^@jwks-auth/core/adapter$': '<rootDir>/packages/core/src/adapter.ts',
+    '^@jwks-auth/core/common$': '<rootDir>/packages/core/src/common.ts',
     '^@jwks-auth/example-shared$': '<rootDir>/examples/shared/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

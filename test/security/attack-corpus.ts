@@ -1512,7 +1512,7 @@ add({
 
 // --- Hostile keys in the trusted key set -------------------------------------------------
 // Issuer A's key set lists each of these (`world.hostile`): the verifier must
-// drop them when it parses the set (core keys.ts `judgeJwk`) or, for a point
+// drop them when it parses the set (core jwk-judge.ts `judgeJwk`) or, for a point
 // off its curve, find them unusable. Each token names its key's kid and,
 // where one exists, carries a signature the published JWK really verifies
 // (`HostileKey.wouldVerify`), so accepting the key would accept the token.

@@ -4,39 +4,45 @@
  * goes, how the framework continues), with no rule of its own.
  *
  * @example
- * import { authenticateInto, routeHelpers } from '@jwks-auth/core/adapter';
- * const helpers = routeHelpers((check) => (req, res, next) => runCheck(check, req.auth, realmOf(req), next));
+ * import { authenticateInto, callbackGuard, routeHelpers } from '@jwks-auth/core/adapter';
+ * const auth = (req, res, next) => authenticateInto(verifier, req, req, req, next);
+ * const helpers = routeHelpers(callbackGuard<RequestHandler>(verifier.challenge));
  *
  * @packageDocumentation
  */
-import { claimCheck, claimEquals, claimIncludes, requiredScopes } from './authorize.js';
-import type { AuthCheck, RequiredScopesOptions } from './authorize.js';
-import { DEFAULT_REALM, bearerErrorBody, isJwksAuthError } from './errors.js';
+import { recordChallenge } from './challenge.js';
+import { bearerErrorBody, isJwksAuthError } from './errors.js';
 import type { BearerErrorBody, JwksAuthError } from './errors.js';
 import type { RequestLike } from './options.js';
-import type { JWTPayload, MaybePromise, VerifyResult } from './types.js';
+import type { Done } from './route-guards.js';
+import type { MaybePromise, VerifyResult } from './types.js';
 import type { Verifier } from './verify.js';
 
-/** A callback-style continuation (Express `next`, Fastify `done`): called with an error, or with nothing to go on. */
-export type Done = (error?: unknown) => void;
+export { CHALLENGE_KEY, challengeOf } from './challenge.js';
+export { callbackGuard, checkThen, routeHelpers, runCheck } from './route-guards.js';
+export type { Done, RouteHelpers } from './route-guards.js';
+export type { AuthCheck, RequiredScopesOptions } from './authorize.js';
+export type { ChallengeOptions } from './challenge.js';
 
-/** Where an adapter stores the verified result: `req` and `'auth'`, `ctx.state` and `'auth'`, ... */
+/** Where an adapter stores the verified result, as `auth`: `req`, `ctx.state`, `request`, ... */
 export type AuthTarget = Record<PropertyKey, unknown>;
 
 /**
- * Authenticates `request` and stores the result in `target[key]`, then calls
- * `done`. A synchronous answer (a cache hit) calls back synchronously, so the
- * hot path pays no promise. An error reaches `done(error)`.
+ * Authenticates `request` and stores the result in `target.auth` (and the
+ * verifier's challenge, see {@link challengeOf}), then calls `done`. A
+ * synchronous answer (a cache hit) calls back synchronously, so the hot path
+ * pays no promise. An error reaches `done(error)`. `original` is what
+ * `getToken` receives; `required` overrides `credentialsRequired`.
  */
 export function authenticateInto<O>(
   verifier: Verifier<O>,
   request: RequestLike,
   original: O,
-  required: boolean | undefined,
   target: AuthTarget,
-  key: PropertyKey,
   done: Done,
+  required?: boolean,
 ): void {
+  recordChallenge(target, verifier.challenge);
   let outcome: MaybePromise<VerifyResult | undefined>;
   try {
     outcome = verifier.handle(request, original, required);
@@ -46,13 +52,34 @@ export function authenticateInto<O>(
   }
   if (outcome instanceof Promise) {
     outcome.then((auth) => {
-      if (auth !== undefined) target[key] = auth;
+      if (auth !== undefined) target.auth = auth;
       done();
     }, done);
     return;
   }
-  if (outcome !== undefined) target[key] = outcome;
+  if (outcome !== undefined) target.auth = outcome;
   done();
+}
+
+/**
+ * {@link authenticateInto} for a framework with per-route settings (see
+ * {@link routeRequirement}): skips, relaxes or forces authentication, and
+ * fails closed with {@link routeSettingError} on a setting it does not know.
+ * `route` names the route in that error.
+ */
+export function authenticateRoute<O>(
+  verifier: Verifier<O>,
+  request: RequestLike,
+  original: O,
+  target: AuthTarget,
+  done: Done,
+  setting: unknown,
+  route: { method?: unknown; url?: unknown },
+): void {
+  const required = routeRequirement(setting);
+  if (required === 'skip') return done();
+  if (required === null) return done(routeSettingError(route.method, route.url, setting));
+  authenticateInto(verifier, request, original, target, done, required);
 }
 
 /**
@@ -64,82 +91,18 @@ export function authenticateThen<O, T>(
   request: RequestLike,
   original: O,
   target: AuthTarget,
-  key: PropertyKey,
   next: () => T,
 ): T | Promise<Awaited<T>> {
+  recordChallenge(target, verifier.challenge);
   const outcome = verifier.handle(request, original);
   if (outcome instanceof Promise) {
     return outcome.then((auth) => {
-      if (auth !== undefined) target[key] = auth;
+      if (auth !== undefined) target.auth = auth;
       return next();
     }) as Promise<Awaited<T>>;
   }
-  if (outcome !== undefined) target[key] = outcome;
+  if (outcome !== undefined) target.auth = outcome;
   return next();
-}
-
-/** Runs a route check for a callback-style framework: `done()` when it passes, `done(error)` when not. */
-export function runCheck(
-  check: AuthCheck,
-  auth: VerifyResult | null | undefined,
-  realm: string | undefined,
-  done: Done,
-): void {
-  let outcome: MaybePromise<void>;
-  try {
-    outcome = check(auth, realm);
-  } catch (error) {
-    done(error);
-    return;
-  }
-  if (outcome instanceof Promise) outcome.then(() => done(), done);
-  else done();
-}
-
-/**
- * Where an adapter records, per request, the realm of the `jwksAuth()` that
- * authenticated it, so the standalone route helpers name the same realm.
- * Only a non-default realm is recorded: adding a property to every request
- * costs time on the hot path.
- */
-const REALM = Symbol.for('jwks-auth.realm');
-
-/** Records `realm` on a request object (a no-op for the default realm). */
-export function recordRealm(target: object, realm: string): void {
-  if (realm !== DEFAULT_REALM) (target as Record<symbol, unknown>)[REALM] = realm;
-}
-
-/** The realm recorded on a request object, if any. */
-export function realmOf(target: object): string | undefined {
-  return (target as Record<symbol, string | undefined>)[REALM];
-}
-
-/** The route helpers an adapter exports, each producing one framework handler `H`. */
-export interface RouteHelpers<H> {
-  /** Requires scopes (all, or any one with `{ any: true }`) in `scope`, `scp` or `permissions`; 403 `insufficient_scope` otherwise. */
-  requiredScopes(scopes: string | readonly string[], options?: RequiredScopesOptions): H;
-  /** Requires a claim to equal a value; 403 otherwise. */
-  claimEquals(claim: string, value: string | number | boolean | null): H;
-  /** Requires a claim (array or space-separated string) to include every value; 403 otherwise. */
-  claimIncludes(claim: string, ...values: Array<string | number | boolean>): H;
-  /** Runs a predicate (sync or async) over the verified claims; only `true` passes, `description` becomes the 403 `error_description`. */
-  claimCheck(
-    check: (payload: Readonly<JWTPayload>) => boolean | PromiseLike<boolean>,
-    description: string,
-  ): H;
-}
-
-/**
- * The four route helpers, each turning the core's check into a framework
- * handler with `toHandler`: one line per helper in every adapter.
- */
-export function routeHelpers<H>(toHandler: (check: AuthCheck) => H): RouteHelpers<H> {
-  return {
-    requiredScopes: (scopes, options) => toHandler(requiredScopes(scopes, options)),
-    claimEquals: (claim, value) => toHandler(claimEquals(claim, value)),
-    claimIncludes: (claim, ...values) => toHandler(claimIncludes(claim, ...values)),
-    claimCheck: (check, description) => toHandler(claimCheck(check, description)),
-  };
 }
 
 /**
@@ -183,5 +146,3 @@ export function errorResponse(error: unknown): ErrorResponse | undefined {
   const e: JwksAuthError = error;
   return { status: e.status, headers: e.headers, body: bearerErrorBody(e) };
 }
-
-export type { AuthCheck, RequiredScopesOptions };

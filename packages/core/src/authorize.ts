@@ -1,4 +1,4 @@
-import { DEFAULT_REALM, InsufficientScopeError, UnauthorizedError } from './errors.js';
+import { InsufficientScopeError, UnauthorizedError } from './errors.js';
 import { DEFAULT_HOOK_TIMEOUT, settleHook } from './hooks.js';
 import type { JWTPayload, MaybePromise, VerifyResult } from './types.js';
 
@@ -6,11 +6,10 @@ import type { JWTPayload, MaybePromise, VerifyResult } from './types.js';
  * A route-level check: returns (or resolves) when the verified token
  * satisfies it, throws (or rejects with) a 401/403 `JwksAuthError`
  * otherwise. Only `claimCheck` with an async predicate answers with a promise.
+ * The error carries the default challenge; the adapter that runs the check
+ * writes its verifier's (`applyChallenge`).
  */
-export type AuthCheck = (
-  auth: VerifyResult | null | undefined,
-  realm?: string,
-) => MaybePromise<void>;
+export type AuthCheck = (auth: VerifyResult | null | undefined) => MaybePromise<void>;
 
 /** Options of {@link requiredScopes}. */
 export interface RequiredScopesOptions {
@@ -29,8 +28,8 @@ export function grantedScopes(payload: JWTPayload): Set<string> {
   return new Set([...words(payload.scope), ...words(payload.scp), ...words(payload.permissions)]);
 }
 
-function requireAuth(auth: VerifyResult | null | undefined, realm: string): VerifyResult {
-  if (auth === undefined || auth === null) throw new UnauthorizedError(realm);
+function requireAuth(auth: VerifyResult | null | undefined): VerifyResult {
+  if (auth === undefined || auth === null) throw new UnauthorizedError();
   return auth;
 }
 
@@ -64,23 +63,21 @@ export function requiredScopes(
   }
   const any = options.any === true;
   const scope = needed.join(' ');
-  return (auth, realm = DEFAULT_REALM) => {
-    const granted = grantedScopes(requireAuth(auth, realm).payload);
+  return (auth) => {
+    const granted = grantedScopes(requireAuth(auth).payload);
     const ok = any ? needed.some((s) => granted.has(s)) : needed.every((s) => granted.has(s));
     if (!ok) {
       throw new InsufficientScopeError(
         'ERR_INSUFFICIENT_SCOPE',
         any ? 'the token has none of the required scopes' : 'the token lacks a required scope',
-        { realm, scope },
+        { scope },
       );
     }
   };
 }
 
-function claimFailure(claim: string, realm: string): InsufficientScopeError {
-  return new InsufficientScopeError('ERR_CLAIM_CHECK_FAILED', `the ${claim} claim check failed`, {
-    realm,
-  });
+function claimFailure(claim: string): InsufficientScopeError {
+  return new InsufficientScopeError('ERR_CLAIM_CHECK_FAILED', `the ${claim} claim check failed`);
 }
 
 function claimName(claim: unknown): string {
@@ -98,8 +95,8 @@ function claimName(claim: unknown): string {
  */
 export function claimEquals(claim: string, value: string | number | boolean | null): AuthCheck {
   const name = claimName(claim);
-  return (auth, realm = DEFAULT_REALM) => {
-    if (requireAuth(auth, realm).payload[name] !== value) throw claimFailure(name, realm);
+  return (auth) => {
+    if (requireAuth(auth).payload[name] !== value) throw claimFailure(name);
   };
 }
 
@@ -115,11 +112,11 @@ export function claimIncludes(
 ): AuthCheck {
   const name = claimName(claim);
   if (values.length === 0) throw new TypeError('claimIncludes needs at least one value');
-  return (auth, realm = DEFAULT_REALM) => {
-    const actual = requireAuth(auth, realm).payload[name];
+  return (auth) => {
+    const actual = requireAuth(auth).payload[name];
     const list: unknown[] =
       typeof actual === 'string' ? actual.split(' ') : Array.isArray(actual) ? actual : [];
-    if (!values.every((v) => list.includes(v))) throw claimFailure(name, realm);
+    if (!values.every((v) => list.includes(v))) throw claimFailure(name);
   };
 }
 
@@ -141,10 +138,9 @@ export function claimCheck(
   if (typeof description !== 'string' || description.length === 0) {
     throw new TypeError('"description" must be a non-empty string');
   }
-  return (auth, realm = DEFAULT_REALM) => {
-    const payload = requireAuth(auth, realm).payload;
-    const refused = () =>
-      new InsufficientScopeError('ERR_CLAIM_CHECK_FAILED', description, { realm });
+  return (auth) => {
+    const payload = requireAuth(auth).payload;
+    const refused = () => new InsufficientScopeError('ERR_CLAIM_CHECK_FAILED', description);
     let result: unknown;
     try {
       result = check(payload);

@@ -1,12 +1,16 @@
-import { DEFAULT_REALM, bearerChallenge } from './errors.js';
-import type { JwksAuthError } from './errors.js';
-
 /**
- * What the edge knows when it writes a `WWW-Authenticate` challenge: the
- * verifier's configuration, never the stage that failed. Stages throw errors
- * that say what failed (code, status, RFC 6750 error, description, scope);
- * this is the one place that decides how the challenge reads.
+ * The edge: the one place a `WWW-Authenticate` challenge is written. Stages
+ * throw errors that say what failed (code, status, RFC 6750 error,
+ * description, scope); how the challenge reads (the realm, and later other
+ * schemes and parameters) comes from the configuration of the verifier
+ * whose edge the error leaves through.
  */
+import type { BearerErrorName, JwksAuthError } from './errors.js';
+
+/** Realm used in `WWW-Authenticate` when none is configured. */
+export const DEFAULT_REALM = 'api';
+
+/** What the edge knows when it writes a challenge: the verifier's configuration, never the stage that failed. */
 export interface ChallengeOptions {
   /** Realm of the `Bearer` challenge. */
   realm: string;
@@ -17,6 +21,33 @@ export const DEFAULT_CHALLENGE: Readonly<ChallengeOptions> = Object.freeze({
   realm: DEFAULT_REALM,
 });
 
+// RFC 6750 §3: error_description and scope values are limited to printable
+// ASCII without `"` and `\`; escape them anyway and drop anything that could
+// split the header.
+function quote(value: string): string {
+  return `"${value.replace(/[^\x20-\x7e]/g, '').replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/**
+ * Builds an RFC 6750 `WWW-Authenticate: Bearer ...` challenge.
+ *
+ * @example
+ * bearerChallenge('api', 'invalid_token', 'token expired');
+ * // Bearer realm="api", error="invalid_token", error_description="token expired"
+ */
+export function bearerChallenge(
+  realm: string,
+  error?: BearerErrorName,
+  description?: string,
+  scope?: string,
+): string {
+  let value = `Bearer realm=${quote(realm)}`;
+  if (error !== undefined) value += `, error=${quote(error)}`;
+  if (description !== undefined) value += `, error_description=${quote(description)}`;
+  if (scope !== undefined) value += `, scope=${quote(scope)}`;
+  return value;
+}
+
 /** The `WWW-Authenticate` value for `error` under `options`, or undefined when none applies (5xx). */
 export function challengeFor(error: JwksAuthError, options: ChallengeOptions): string | undefined {
   if (error.status !== 400 && error.status !== 401 && error.status !== 403) return undefined;
@@ -24,14 +55,48 @@ export function challengeFor(error: JwksAuthError, options: ChallengeOptions): s
 }
 
 /**
- * Writes the challenge of `options` into `error.headers` (errors are made
- * per request, so this never touches another request's error). Errors
- * already carry the default challenge, so the default configuration costs
- * nothing here.
+ * Writes the challenge of `options` into `error.headers` and returns the
+ * error (errors are made per request, so this never touches another
+ * request's error). Errors are born with the default challenge, so the
+ * default configuration costs nothing here.
+ *
+ * @example
+ * throw applyChallenge(new UnauthorizedError(), { realm: 'orders' });
+ * // WWW-Authenticate: Bearer realm="orders"
  */
-export function applyChallenge<E extends JwksAuthError>(error: E, options: ChallengeOptions): E {
-  if (options.realm === DEFAULT_REALM) return error;
+export function applyChallenge<E extends JwksAuthError>(
+  error: E,
+  options: Readonly<ChallengeOptions> | undefined,
+): E {
+  if (options === undefined || isDefaultChallenge(options)) return error;
   const value = challengeFor(error, options);
   if (value !== undefined) (error.headers as Record<string, string>)['WWW-Authenticate'] = value;
   return error;
+}
+
+/** Whether `options` writes the same challenge as a verifier without options of its own. */
+export function isDefaultChallenge(options: Readonly<ChallengeOptions>): boolean {
+  return options.realm === DEFAULT_REALM;
+}
+
+/**
+ * Where the kit records, per request, the challenge of the verifier that
+ * authenticated it, so standalone route helpers write the same challenge.
+ * Only a non-default challenge is recorded: adding a property to every
+ * request costs time on the hot path. Frameworks that want a fixed request
+ * shape (Fastify) decorate requests with this key.
+ */
+export const CHALLENGE_KEY: unique symbol = Symbol.for('jwks-auth.challenge') as never;
+
+export function recordChallenge(
+  target: Record<PropertyKey, unknown>,
+  challenge: Readonly<ChallengeOptions>,
+): void {
+  if (!isDefaultChallenge(challenge)) target[CHALLENGE_KEY] = challenge;
+}
+
+/** The challenge recorded on `target` by the kit, if any (the default otherwise). */
+export function challengeOf(target: object): Readonly<ChallengeOptions> | undefined {
+  return ((target as Record<PropertyKey, unknown>)[CHALLENGE_KEY] ?? undefined) as
+    Readonly<ChallengeOptions> | undefined;
 }

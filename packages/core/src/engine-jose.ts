@@ -1,5 +1,6 @@
 import type { webcrypto } from 'node:crypto';
 import { jwtVerify } from 'jose';
+import { ALGORITHMS } from './algorithms.js';
 import { validateClaims } from './claims.js';
 import { badSignature, exhausted, noUsableKey } from './engine.js';
 import type { Engine } from './engine.js';
@@ -36,7 +37,7 @@ export const joseEngine: Engine = async (token, parts, alg, issuer, candidates) 
     // WebCrypto on OpenSSL also left-pads short RSA signatures: hold jose to
     // the exact length as well, so both engines keep one encoding per signature.
     if (
-      (alg.startsWith('RS') || alg.startsWith('PS')) &&
+      ALGORITHMS[alg].kty === 'RSA' &&
       !rsaLengthOk(keyObject, Buffer.from(token.slice(parts.lastDot + 1), 'base64url'))
     ) {
       lastError = badSignature();

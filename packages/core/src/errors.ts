@@ -1,3 +1,5 @@
+import { DEFAULT_CHALLENGE, challengeFor } from './challenge.js';
+
 /**
  * Stable error codes. Each maps to one HTTP status and one RFC 6750 `error`.
  */
@@ -27,52 +29,22 @@ export type JwksAuthErrorCode =
   | 'ERR_HOOK_FAILED'
   | 'ERR_VERIFIER_CLOSED';
 
-/** Realm used in `WWW-Authenticate` when none is configured. */
-export const DEFAULT_REALM = 'api';
-
 /** The RFC 6750 §3.1 error values (absent when no credentials were sent). */
 export type BearerErrorName = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
 
 interface ErrorInit {
-  realm?: string;
   description?: string;
   scope?: string;
   cause?: unknown;
   retryAfter?: number;
 }
 
-// RFC 6750 §3: error_description and scope values are limited to printable
-// ASCII without `"` and `\`; escape them anyway and drop anything that could
-// split the header.
-function quote(value: string): string {
-  return `"${value.replace(/[^\x20-\x7e]/g, '').replace(/(["\\])/g, '\\$1')}"`;
-}
-
-/**
- * Builds an RFC 6750 `WWW-Authenticate: Bearer ...` challenge.
- *
- * @example
- * bearerChallenge('api', 'invalid_token', 'token expired');
- * // Bearer realm="api", error="invalid_token", error_description="token expired"
- */
-export function bearerChallenge(
-  realm: string,
-  error?: BearerErrorName,
-  description?: string,
-  scope?: string,
-): string {
-  let value = `Bearer realm=${quote(realm)}`;
-  if (error !== undefined) value += `, error=${quote(error)}`;
-  if (description !== undefined) value += `, error_description=${quote(description)}`;
-  if (scope !== undefined) value += `, scope=${quote(scope)}`;
-  return value;
-}
-
 /**
  * Base class of every error jwks-auth throws for a request.
  *
  * Carries what HTTP needs: `status`/`statusCode`, `headers` with the
- * `WWW-Authenticate` challenge, and `expose`, which Express, Koa and Fastify
+ * `WWW-Authenticate` challenge (of the default configuration until the edge
+ * applies the verifier's, see `applyChallenge`), and `expose`, which Express, Koa and Fastify
  * all honour when the error reaches their error handler.
  */
 export class JwksAuthError extends Error {
@@ -109,15 +81,11 @@ export class JwksAuthError extends Error {
     this.error_description = error === undefined ? undefined : (init.description ?? message);
     this.scope = init.scope;
     this.expose = status < 500;
+    // The default challenge up front: a verifier without options of its own
+    // then pays nothing at the edge (see `applyChallenge`).
     const headers: Record<string, string> = {};
-    if (status === 401 || status === 400 || status === 403) {
-      headers['WWW-Authenticate'] = bearerChallenge(
-        init.realm ?? DEFAULT_REALM,
-        error,
-        this.error_description,
-        init.scope,
-      );
-    }
+    const challenge = challengeFor(this, DEFAULT_CHALLENGE);
+    if (challenge !== undefined) headers['WWW-Authenticate'] = challenge;
     if (init.retryAfter !== undefined) headers['Retry-After'] = String(init.retryAfter);
     this.headers = headers;
   }
@@ -125,8 +93,8 @@ export class JwksAuthError extends Error {
 
 /** 401 without an `error` attribute: the request carried no token (RFC 6750 §3.1). */
 export class UnauthorizedError extends JwksAuthError {
-  constructor(realm = DEFAULT_REALM) {
-    super('ERR_NO_TOKEN', 401, undefined, 'no bearer token in the request', { realm });
+  constructor() {
+    super('ERR_NO_TOKEN', 401, undefined, 'no bearer token in the request');
   }
 }
 

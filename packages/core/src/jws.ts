@@ -1,7 +1,8 @@
 import { constants, verify as cryptoVerify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { ALGORITHMS, DIGEST_BYTES, SUPPORTED_ALGORITHMS } from './algorithms.js';
+import type { Algorithm, AlgorithmSpec } from './algorithms.js';
 import { InvalidTokenError } from './errors.js';
-import type { Algorithm } from './options.js';
 
 type Check = (data: Buffer, key: KeyObject, signature: Buffer) => boolean;
 
@@ -44,22 +45,27 @@ function ecdsa(hash: string, size: number): Check {
     cryptoVerify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
 }
 
-const eddsa: Check = (data, key, signature) =>
-  signature.length === 64 && cryptoVerify(null, data, key, signature);
+function eddsa(size: number): Check {
+  // R||S (RFC 8032 §5.1.6): 64 bytes for Ed25519.
+  return (data, key, signature) =>
+    signature.length === size * 2 && cryptoVerify(null, data, key, signature);
+}
 
-const CHECKS: Record<Algorithm, Check> = {
-  RS256: rsa('sha256'),
-  RS384: rsa('sha384'),
-  RS512: rsa('sha512'),
-  PS256: pss('sha256', 32),
-  PS384: pss('sha384', 48),
-  PS512: pss('sha512', 64),
-  ES256: ecdsa('sha256', 32),
-  ES384: ecdsa('sha384', 48),
-  ES512: ecdsa('sha512', 66),
-  EdDSA: eddsa,
-  Ed25519: eddsa,
-};
+function checkFor(spec: AlgorithmSpec): Check {
+  switch (spec.kty) {
+    case 'RSA':
+      return spec.pss ? pss(spec.hash, DIGEST_BYTES[spec.hash]) : rsa(spec.hash);
+    case 'EC':
+      return ecdsa(spec.hash, spec.bytes);
+    case 'OKP':
+      return eddsa(spec.bytes);
+  }
+}
+
+/** The signature check of each algorithm, made from its row of the table at module load. */
+const CHECKS = Object.fromEntries(
+  SUPPORTED_ALGORITHMS.map((alg) => [alg, checkFor(ALGORITHMS[alg])]),
+) as Record<Algorithm, Check>;
 
 const RECOGNIZED_CRIT = new Set(['b64']);
 

@@ -1,12 +1,13 @@
 import { monotonic } from './clock.js';
 import { JwksLocator } from './discovery.js';
 import type { LocatorContext } from './discovery.js';
-import { KeySetUnavailableError } from './errors.js';
+import type { KeySetUnavailableError } from './errors.js';
 import { emitEvent } from './events.js';
 import type { FetchReason, JwksAuthEvent } from './events.js';
-import { fetchJson, FetchError } from './fetch-json.js';
+import { FetchError } from './fetch-json.js';
 import { KeyIndex } from './key-index.js';
-import { parseKeySet } from './keys.js';
+import { fetchKeys, unavailableError } from './key-set-fetch.js';
+import type { UnavailableCode } from './key-set-fetch.js';
 import type { KeyRecord } from './keys.js';
 import type { Algorithm } from './options.js';
 import type { MaybePromise } from './types.js';
@@ -16,8 +17,6 @@ const REFRESH_AHEAD = 0.8;
 
 /** What a key set needs to know of its issuer: the same as its locator. */
 export type KeySetContext = LocatorContext;
-
-type UnavailableCode = 'ERR_JWKS_UNAVAILABLE' | 'ERR_DISCOVERY_FAILED';
 
 /**
  * A remote JWKS with the behaviour an API needs when its identity provider
@@ -185,22 +184,9 @@ export class RemoteKeySet {
       uri = await this.locator.locate(this.failures, this.lastStatus);
       code = 'ERR_JWKS_UNAVAILABLE';
       this.uri = uri;
-      const document = await fetchJson(uri, {
-        fetch: this.context.options.fetch,
-        timeoutDuration: this.context.options.timeoutDuration,
-        maxResponseBytes: this.context.options.maxResponseBytes,
-        signal: this.abort.signal,
-      });
-      const parsed = parseKeySet(document);
-      const { keys, unimportable } = this.carryOver(parsed.keys);
-      const refused = parsed.refused.length + unimportable;
-      // One bad response must not wipe good keys: an issuer revokes keys by
-      // publishing replacements, never by publishing nothing usable.
-      if (keys.length === 0 && (this.index?.keys.length ?? 0) > 0) {
-        throw new FetchError(
-          `${uri} lists no usable key (${refused} refused); the last good keys stay in use`,
-        );
-      }
+      const previous = this.index?.keys ?? [];
+      const { options } = this.context;
+      const { keys, refused } = await fetchKeys(uri, options, this.abort.signal, previous);
       const index = this.install(keys);
       this.failures = 0;
       this.retryAt = 0;
@@ -236,25 +222,6 @@ export class RemoteKeySet {
     }
   }
 
-  /**
-   * A key the previous set listed too keeps its record (and its imported
-   * key); a new key is imported now and dropped if node:crypto refuses it
-   * (an EC point off its curve), so no unusable key ever takes one of a
-   * token's candidate places, and both engines use the same keys.
-   */
-  private carryOver(parsed: KeyRecord[]): { keys: KeyRecord[]; unimportable: number } {
-    const byIdentity = new Map((this.index?.keys ?? []).map((k) => [k.identity, k]));
-    const keys: KeyRecord[] = [];
-    let unimportable = 0;
-    for (const key of parsed) {
-      const same = byIdentity.get(key.identity);
-      if (same !== undefined) keys.push(same);
-      else if (key.keyObject() !== null) keys.push(key);
-      else unimportable += 1;
-    }
-    return { keys, unimportable };
-  }
-
   /** Swaps in a fresh key set; every previous record not carried over is retired, which drops the cached verdicts it made. */
   private install(next: KeyRecord[]): KeyIndex {
     const kept = new Set(next);
@@ -270,16 +237,8 @@ export class RemoteKeySet {
     retryInMs: number,
     code: UnavailableCode = this.lastCode,
   ): KeySetUnavailableError {
-    const cause = this.lastError;
     this.lastCode = code;
-    return new KeySetUnavailableError(
-      code,
-      // Details (URLs, network errors) stay in `cause`: some frameworks show 5xx messages.
-      code === 'ERR_DISCOVERY_FAILED'
-        ? 'the identity provider metadata is unavailable'
-        : 'the signing keys are unavailable',
-      { cause, retryAfter: Math.max(1, Math.ceil(retryInMs / 1000)) },
-    );
+    return unavailableError(code, this.lastError, retryInMs);
   }
 
   private emit(event: JwksAuthEvent): void {

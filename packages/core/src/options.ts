@@ -1,23 +1,10 @@
+import type { Algorithm } from './algorithms.js';
 import type { JwksAuthEvent } from './events.js';
 import type { VerifyResult } from './types.js';
 
-/** Asymmetric JWS algorithms jwks-auth can verify. HS* and `none` are refused. */
-export const SUPPORTED_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-] as const;
-
-/** One of {@link SUPPORTED_ALGORITHMS}. */
-export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+// The algorithm list is derived from its table in algorithms.ts; it is still exported from here.
+export { SUPPORTED_ALGORITHMS } from './algorithms.js';
+export type { Algorithm } from './algorithms.js';
 
 /** The smallest request shape the core understands; framework requests fit it as they are. */
 export interface RequestLike {

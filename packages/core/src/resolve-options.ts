@@ -1,9 +1,20 @@
-import { DEFAULT_REALM } from './errors.js';
+import { SUPPORTED_ALGORITHMS } from './algorithms.js';
+import type { Algorithm } from './algorithms.js';
+import { DEFAULT_REALM } from './challenge.js';
 import { DEFAULT_HOOK_TIMEOUT } from './hooks.js';
-import { isAllowedFetchUrl } from './http-url.js';
-import { JWKS_DURATION_FLOORS, SUPPORTED_ALGORITHMS } from './options.js';
+import {
+  MAX_TIMER,
+  boolean,
+  fail,
+  httpUrl,
+  nonNegativeInteger,
+  nonNegativeNumber,
+  oneOf,
+  optionalFunction,
+  rejectUnknown,
+} from './option-checks.js';
+import { JWKS_DURATION_FLOORS } from './options.js';
 import type {
-  Algorithm,
   CacheOptions,
   IssuerConfig,
   JwksOptions,
@@ -43,58 +54,7 @@ const JWKS_OPTION_NAMES = new Set([
   'fetch',
 ]);
 
-function rejectUnknown(prefix: string, value: object, known: ReadonlySet<string>): void {
-  for (const name of Object.keys(value)) {
-    if (!known.has(name)) fail(`${prefix}${name}`, 'is not a known option (check its spelling)');
-  }
-}
-
-/** Longest delay Node's timers take (2^31 - 1 ms, about 24.8 days). */
-const MAX_TIMER = 2 ** 31 - 1;
-
 const STRICT_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
-
-function fail(name: string, rule: string): never {
-  throw new TypeError(`"${name}" option ${rule}`);
-}
-
-function nonNegativeInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    fail(name, 'must be a non-negative integer');
-  }
-  return value;
-}
-
-function nonNegativeNumber(name: string, value: unknown, fallback: number | undefined) {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    fail(name, 'must be a non-negative finite number');
-  }
-  return value;
-}
-
-function boolean(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') fail(name, 'must be a boolean');
-  return value;
-}
-
-function optionalFunction<T>(name: string, value: unknown): T | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'function') fail(name, 'must be a function');
-  return value as T;
-}
-
-function httpUrl(name: string, value: unknown, allowInsecureHttp: boolean): string {
-  if (typeof value !== 'string' || !URL.canParse(value)) fail(name, 'must be an absolute URL');
-  const url = new URL(value);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(name, 'must be an http(s) URL');
-  if (!isAllowedFetchUrl(url, allowInsecureHttp)) {
-    fail(name, 'must be https: (http: only on loopback hosts, or with "allowInsecureHttp: true")');
-  }
-  return value;
-}
 
 function resolveIssuers(
   issuer: unknown,
@@ -199,14 +159,6 @@ function resolveCache(cache: unknown): number {
 }
 
 const CACHE_OPTION_NAMES = new Set(['maxEntries']);
-
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
-  if (value === undefined) return allowed[0]!;
-  if (!(allowed as readonly unknown[]).includes(value)) {
-    fail(name, `must be ${allowed.map((a) => JSON.stringify(a)).join(' or ')}`);
-  }
-  return value as T;
-}
 
 function resolveEngine(engine: unknown): 'node' | 'jose' {
   if (engine === undefined) return 'node';

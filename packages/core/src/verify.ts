@@ -51,6 +51,8 @@ export interface Verifier<O = RequestLike> {
   close(): void;
   /** The validated options, defaults applied. */
   readonly options: Readonly<ResolvedOptions>;
+  /** How this verifier's `WWW-Authenticate` challenges read; adapters write it into route-check errors. */
+  readonly challenge: Readonly<ChallengeOptions>;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -78,7 +80,7 @@ function deepFreeze<T>(value: T): T {
 export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Verifier<O> {
   const o = resolveOptions(options as VerifierOptions<never>);
   const { onEvent, credentialsRequired, maxTokenLength } = o;
-  const challenge: ChallengeOptions = { realm: o.realm };
+  const challenge: Readonly<ChallengeOptions> = Object.freeze({ realm: o.realm });
   const cache = o.cacheMaxEntries > 0 ? new TokenCache(o.cacheMaxEntries, o) : undefined;
   const revoked =
     o.isRevoked === undefined ? undefined : revocationStage(o.isRevoked, o.hookTimeout);
@@ -173,6 +175,7 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
 
   return {
     options: o,
+    challenge,
     handle,
     async authenticate(request, original) {
       return handle(request, original);

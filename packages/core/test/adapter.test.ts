@@ -6,8 +6,9 @@ import {
   authenticateInto,
   authenticateThen,
   errorResponse,
-  realmOf,
-  recordRealm,
+  authenticateRoute,
+  challengeOf,
+  checkThen,
   routeHelpers,
   routeRequirement,
   routeSettingError,
@@ -36,14 +37,14 @@ describe('authenticateInto / authenticateThen', () => {
     const token = await issuer.sign();
     const first: Record<PropertyKey, unknown> = {};
     await new Promise<void>((resolve, reject) =>
-      authenticateInto(verifier, bearer(token), undefined, undefined, first, 'auth', (e) =>
+      authenticateInto(verifier, bearer(token), undefined, first, (e) =>
         e === undefined ? resolve() : reject(e as Error),
       ),
     );
     expect(first.auth).toMatchObject({ token });
     const second: Record<PropertyKey, unknown> = {};
     let called = false;
-    authenticateInto(verifier, bearer(token), undefined, undefined, second, 'auth', () => {
+    authenticateInto(verifier, bearer(token), undefined, second, () => {
       called = true;
     });
     expect(called).toBe(true); // no promise on the hot path
@@ -53,15 +54,7 @@ describe('authenticateInto / authenticateThen', () => {
   it('passes failures to the callback, and leaves the target alone', async () => {
     const target: Record<PropertyKey, unknown> = {};
     const error = await new Promise((resolve) =>
-      authenticateInto(
-        verifier,
-        bearer('not-a-jwt'),
-        undefined,
-        undefined,
-        target,
-        'auth',
-        resolve,
-      ),
+      authenticateInto(verifier, bearer('not-a-jwt'), undefined, target, resolve),
     );
     expect(error).toMatchObject({ status: 401, code: 'ERR_TOKEN_MALFORMED' });
     expect(target).toEqual({});
@@ -70,7 +63,7 @@ describe('authenticateInto / authenticateThen', () => {
   it('without a token and required false, stores nothing and continues', async () => {
     const target: Record<PropertyKey, unknown> = {};
     const error = await new Promise((resolve) =>
-      authenticateInto(verifier, { headers: {} }, undefined, false, target, 'auth', resolve),
+      authenticateInto(verifier, { headers: {} }, undefined, target, resolve, false),
     );
     expect(error).toBeUndefined();
     expect(target).toEqual({});
@@ -80,13 +73,11 @@ describe('authenticateInto / authenticateThen', () => {
     const token = await issuer.sign();
     const state: Record<PropertyKey, unknown> = {};
     // Keys loaded, node engine: answered synchronously, no promise.
-    expect(authenticateThen(verifier, bearer(token), undefined, state, 'auth', () => 'next')).toBe(
-      'next',
-    );
+    expect(authenticateThen(verifier, bearer(token), undefined, state, () => 'next')).toBe('next');
     expect(state.auth).toMatchObject({ token });
-    expect(() =>
-      authenticateThen(verifier, { headers: {} }, undefined, state, 'x', () => 1),
-    ).toThrow(expect.objectContaining({ code: 'ERR_NO_TOKEN' }));
+    expect(() => authenticateThen(verifier, { headers: {} }, undefined, state, () => 1)).toThrow(
+      expect.objectContaining({ code: 'ERR_NO_TOKEN' }),
+    );
   });
 });
 
@@ -118,12 +109,80 @@ describe('route checks and helpers', () => {
     expect(() => helpers.requiredScopes('a', { any: 1 as never })).toThrow(TypeError);
   });
 
-  it('records only a non-default realm', () => {
-    const request = {};
-    recordRealm(request, 'api');
-    expect(Object.getOwnPropertySymbols(request)).toHaveLength(0);
-    recordRealm(request, 'orders');
-    expect(realmOf(request)).toBe('orders');
+  it('records only a non-default challenge, and writes it into route-check errors', async () => {
+    const token = await issuer.sign();
+    const plain: Record<PropertyKey, unknown> = {};
+    authenticateInto(verifier, bearer(token), undefined, plain, () => undefined);
+    expect(Object.getOwnPropertySymbols(plain)).toHaveLength(0);
+    expect(challengeOf(plain)).toBeUndefined();
+
+    const orders = createVerifier({
+      issuer: issuer.issuer,
+      jwksUri: issuer.jwksUri,
+      audience: AUD,
+      realm: 'orders',
+    });
+    try {
+      const target: Record<PropertyKey, unknown> = {};
+      await new Promise((resolve) =>
+        authenticateInto(orders, { headers: {} }, undefined, target, resolve, false),
+      );
+      expect(challengeOf(target)).toBe(orders.challenge);
+      const fail: AuthCheck = () => {
+        throw new InvalidTokenError('ERR_CLAIM_INVALID', 'no');
+      };
+      const error = await new Promise((resolve) =>
+        runCheck(fail, null, challengeOf(target), resolve),
+      );
+      expect(error).toMatchObject({
+        headers: {
+          'WWW-Authenticate': expect.stringMatching(
+            /^Bearer realm="orders", error="invalid_token"/,
+          ),
+        },
+      });
+      expect(() => checkThen(fail, null, orders.challenge, () => 1)).toThrow(
+        expect.objectContaining({
+          headers: { 'WWW-Authenticate': expect.stringMatching(/^Bearer realm="orders"/) },
+        }),
+      );
+      const later: AuthCheck = () =>
+        Promise.reject(new InvalidTokenError('ERR_CLAIM_INVALID', 'no'));
+      await expect(checkThen(later, null, orders.challenge, () => 1)).rejects.toMatchObject({
+        headers: { 'WWW-Authenticate': expect.stringMatching(/^Bearer realm="orders"/) },
+      });
+      expect(
+        checkThen(
+          () => undefined,
+          null,
+          orders.challenge,
+          () => 'next',
+        ),
+      ).toBe('next');
+    } finally {
+      orders.close();
+    }
+  });
+
+  it('authenticateRoute skips, relaxes, forces, and fails closed on an unknown setting', async () => {
+    const run = (
+      setting: unknown,
+      request: { headers: Record<string, string> } = { headers: {} },
+    ) =>
+      new Promise((resolve) =>
+        authenticateRoute(verifier, request, undefined, {}, resolve, setting, {
+          method: 'GET',
+          url: '/x',
+        }),
+      );
+    await expect(run(false)).resolves.toBeUndefined();
+    await expect(run('optional')).resolves.toBeUndefined();
+    await expect(run(true)).resolves.toMatchObject({ code: 'ERR_NO_TOKEN' });
+    await expect(run(undefined)).resolves.toMatchObject({ code: 'ERR_NO_TOKEN' });
+    await expect(run('required', bearer(await issuer.sign()))).resolves.toMatchObject({
+      name: 'TypeError',
+      message: expect.stringContaining('route GET /x'),
+    });
   });
 
   it.each([

@@ -3,10 +3,11 @@ import {
   claimCheck,
   claimEquals,
   claimIncludes,
+  applyChallenge,
   grantedScopes,
   requiredScopes,
 } from '@jwks-auth/core';
-import type { VerifyResult } from '@jwks-auth/core';
+import type { JwksAuthError, VerifyResult } from '@jwks-auth/core';
 
 const auth = (payload: Record<string, unknown>): VerifyResult => ({
   payload,
@@ -46,7 +47,15 @@ describe('requiredScopes', () => {
   });
 
   it('answers 401 when there is no authenticated token', () => {
-    expect(() => requiredScopes('read')(undefined, 'orders')).toThrow(
+    // The check throws the default challenge; the edge writes the verifier's.
+    const inRealm = (check: () => unknown) => () => {
+      try {
+        check();
+      } catch (error) {
+        throw applyChallenge(error as JwksAuthError, { realm: 'orders' });
+      }
+    };
+    expect(inRealm(() => requiredScopes('read')(undefined))).toThrow(
       expect.objectContaining({
         status: 401,
         headers: { 'WWW-Authenticate': 'Bearer realm="orders"' },

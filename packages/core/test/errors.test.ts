@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   InvalidTokenError,
+  applyChallenge,
   JwksAuthError,
   KeySetUnavailableError,
   UnauthorizedError,
@@ -26,9 +27,12 @@ describe('bearerChallenge', () => {
 
 describe('JwksAuthError', () => {
   it('carries what HTTP needs', () => {
-    const err = new InvalidTokenError('ERR_TOKEN_EXPIRED', 'the token has expired', {
-      realm: 'r',
-    });
+    const err = applyChallenge(
+      new InvalidTokenError('ERR_TOKEN_EXPIRED', 'the token has expired'),
+      {
+        realm: 'r',
+      },
+    );
     expect(err).toBeInstanceOf(JwksAuthError);
     expect(isJwksAuthError(err)).toBe(true);
     expect(err).toMatchObject({

@@ -1,21 +1,19 @@
 import { createVerifier } from '@jwks-auth/core';
-import type { AuthCheck, BearerErrorBody, Verifier } from '@jwks-auth/core';
+import type { BearerErrorBody, Verifier } from '@jwks-auth/core';
 import {
   authenticateInto,
+  callbackGuard,
   errorResponse,
-  realmOf,
-  recordRealm,
   routeHelpers,
-  runCheck,
 } from '@jwks-auth/core/adapter';
 import type { AuthTarget, RouteHelpers } from '@jwks-auth/core/adapter';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { AuthenticatedRequest, JwksAuthOptions } from './types.js';
 
 export type { AuthenticatedRequest, JwksAuthOptions };
-// Everything from the core, so users install one package; the route
-// helpers below take the place of the core's checks of the same names.
-export * from '@jwks-auth/core';
+// The core's surface, so users install one package; the route helpers
+// below are this adapter's (framework handlers, not the core's checks).
+export * from '@jwks-auth/core/common';
 
 /**
  * The middleware returned by {@link jwksAuth}: its verifier (for `warmup()`
@@ -23,14 +21,6 @@ export * from '@jwks-auth/core';
  */
 export type JwksAuthMiddleware = RequestHandler &
   RouteHelpers<RequestHandler> & { readonly verifier: Verifier<Request> };
-
-/** Route middleware running `check`; the realm is the middleware's, else the one recorded on the request. */
-const guard =
-  (realm?: string) =>
-  (check: AuthCheck): RequestHandler =>
-    function jwksAuthGuard(req, _res, next) {
-      runCheck(check, req.auth, realm ?? realmOf(req), next);
-    };
 
 /**
  * Express middleware that authenticates the bearer token of every request and
@@ -46,12 +36,14 @@ const guard =
  */
 export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
   const verifier = createVerifier<Request>(options);
-  const { realm } = verifier.options;
   function authenticate(req: Request, _res: unknown, next: (error?: unknown) => void): void {
-    recordRealm(req, realm);
-    authenticateInto(verifier, req, req, undefined, req as unknown as AuthTarget, 'auth', next);
+    authenticateInto(verifier, req, req, req as unknown as AuthTarget, next);
   }
-  return Object.assign(authenticate as RequestHandler, { verifier }, routeHelpers(guard(realm)));
+  return Object.assign(
+    authenticate as RequestHandler,
+    { verifier },
+    routeHelpers(callbackGuard<RequestHandler>(verifier.challenge)),
+  );
 }
 
 /**
@@ -64,7 +56,7 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
  * app.delete('/users/:id', claimIncludes('roles', 'admin'), handler);
  * app.get('/inbox', claimCheck((p) => p.email_verified === true, 'email must be verified'), handler);
  */
-const standalone: RouteHelpers<RequestHandler> = routeHelpers(guard());
+const standalone: RouteHelpers<RequestHandler> = routeHelpers(callbackGuard<RequestHandler>());
 export const requiredScopes: RouteHelpers<RequestHandler>['requiredScopes'] =
   standalone.requiredScopes;
 export const claimEquals: RouteHelpers<RequestHandler>['claimEquals'] = standalone.claimEquals;

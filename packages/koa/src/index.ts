@@ -1,14 +1,14 @@
 import { createVerifier } from '@jwks-auth/core';
 import type { AuthCheck, Verifier } from '@jwks-auth/core';
-import { authenticateThen, realmOf, recordRealm, routeHelpers } from '@jwks-auth/core/adapter';
-import type { AuthTarget, RouteHelpers } from '@jwks-auth/core/adapter';
+import { authenticateThen, challengeOf, checkThen, routeHelpers } from '@jwks-auth/core/adapter';
+import type { AuthTarget, ChallengeOptions, RouteHelpers } from '@jwks-auth/core/adapter';
 import type { Context, Middleware } from 'koa';
 import type { JwksAuthOptions } from './types.js';
 
 export type { JwksAuthOptions };
-// Everything from the core, so users install one package; the route
-// helpers below take the place of the core's checks of the same names.
-export * from '@jwks-auth/core';
+// The core's surface, so users install one package; the route helpers
+// below are this adapter's (framework handlers, not the core's checks).
+export * from '@jwks-auth/core/common';
 
 /**
  * The middleware returned by {@link jwksAuth}: its verifier (for `warmup()`
@@ -17,14 +17,12 @@ export * from '@jwks-auth/core';
 export type JwksAuthMiddleware = Middleware &
   RouteHelpers<Middleware> & { readonly verifier: Verifier<Context> };
 
-/** Route middleware running `check`; the realm is the middleware's, else the one recorded on the context. */
+/** Route middleware running `check`; the challenge is the middleware's, else the one recorded on `ctx.state`. */
 const guard =
-  (realm?: string) =>
+  (challenge?: Readonly<ChallengeOptions>) =>
   (check: AuthCheck): Middleware =>
     function jwksAuthGuard(ctx: Context, next) {
-      // A throw here rejects the middleware chain, which is what Koa expects.
-      const outcome = check(ctx.state.auth, realm ?? realmOf(ctx));
-      return outcome instanceof Promise ? outcome.then(next) : next();
+      return checkThen(check, ctx.state.auth, challenge ?? challengeOf(ctx.state), next);
     };
 
 /**
@@ -42,12 +40,9 @@ const guard =
 export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
   // The core reads ctx.request; getToken receives ctx itself (`original`).
   const verifier = createVerifier<Context>(options);
-  const { realm } = verifier.options;
-  const authenticate: Middleware = (ctx, next) => {
-    recordRealm(ctx, realm);
-    return authenticateThen(verifier, ctx.request, ctx, ctx.state as AuthTarget, 'auth', next);
-  };
-  return Object.assign(authenticate, { verifier }, routeHelpers(guard(realm)));
+  const authenticate: Middleware = (ctx, next) =>
+    authenticateThen(verifier, ctx.request, ctx, ctx.state as AuthTarget, next);
+  return Object.assign(authenticate, { verifier }, routeHelpers(guard(verifier.challenge)));
 }
 
 /**

@@ -1,0 +1,42 @@
+/**
+ * The core's public surface minus the four route checks (`requiredScopes`,
+ * `claimEquals`, `claimIncludes`, `claimCheck`): what every adapter
+ * re-exports as it is, beside its own route helpers of those names, which
+ * are framework handlers rather than checks.
+ *
+ * @packageDocumentation
+ */
+export { createVerifier } from './verify.js';
+export type { Verifier } from './verify.js';
+export { SUPPORTED_ALGORITHMS, JWKS_DURATION_FLOORS } from './options.js';
+export type {
+  Algorithm,
+  CacheOptions,
+  IssuerConfig,
+  JwksOptions,
+  RequestLike,
+  ResolvedOptions,
+  VerifierOptions,
+} from './options.js';
+export {
+  JwksAuthError,
+  UnauthorizedError,
+  InvalidRequestError,
+  InvalidTokenError,
+  InsufficientScopeError,
+  KeySetUnavailableError,
+  HookFailedError,
+  VerifierClosedError,
+  bearerErrorBody,
+  isJwksAuthError,
+} from './errors.js';
+export { DEFAULT_REALM, applyChallenge, bearerChallenge } from './challenge.js';
+export type { ChallengeOptions } from './challenge.js';
+export type { JwksAuthErrorCode, BearerErrorName, BearerErrorBody, HookName } from './errors.js';
+export { MIN_RSA_BITS, MAX_RSA_BITS } from './keys.js';
+export { MAX_CANDIDATES } from './key-index.js';
+export { isCorsPreflight } from './extract.js';
+export { grantedScopes } from './authorize.js';
+export type { AuthCheck, RequiredScopesOptions } from './authorize.js';
+export type { JwksAuthEvent, FetchReason } from './events.js';
+export type { VerifyResult, MaybePromise, JWTPayload, ProtectedHeaderParameters } from './types.js';
