@@ -1,3 +1,5 @@
+import http from 'node:http';
+
 // Shared plumbing for the benchmark apps. Each app reads its configuration
 // from the environment, listens on 127.0.0.1:$PORT (0 = any) and prints
 // {"port":N} as one JSON line on stdout once it accepts connections.
@@ -31,13 +33,36 @@ export function helloBody(sub) {
 }
 
 /**
- * For the bare apps: download the JWKS once at start-up, exactly as the auth
- * apps do, and ignore it. A process that made an outbound HTTP request before
- * serving can run measurably slower afterwards (V8 JIT and heap-sizing state
- * differ), so the baseline must not be the only process that skipped it.
+ * The subject the bare and floor apps echo, so every app answers a body of
+ * the same shape (`{"ok":true,"sub":"user-NNNN"}`): the difference between
+ * an auth app and its baseline is then the library's work, not the cost of
+ * serializing a longer body.
  */
-export async function fetchJwksLikeTheAuthApps() {
-  if (config.jwksUri) await (await fetch(config.jwksUri)).json();
+export const BASELINE_SUBJECT = 'user-1000';
+
+/**
+ * GETs a JSON document with node:http, as the peers and jwks-auth fetch key
+ * sets. (Not the global fetch: loading undici leaves a node:http server
+ * measurably slower for the rest of its life, and the baselines must not pay
+ * a cost the libraries under test do not.)
+ */
+export function getJson(url) {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(text));
+          } catch (error) {
+            reject(error);
+          }
+        });
+      })
+      .on('error', reject);
+  });
 }
 
 /** Prints the bound port and ties the process lifetime to stdin. */

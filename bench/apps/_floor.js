@@ -4,10 +4,10 @@
 // it does nothing but serve the route and check one signature, i.e. the
 // achievable version of the ideal cold bound 1/(1/bare + 1/crypto.verify).
 import { createPublicKey, verify } from 'node:crypto';
-import { requireAuthConfig } from './_common.js';
+import { getJson, requireAuthConfig } from './_common.js';
 
 const { jwksUri } = requireAuthConfig();
-const { keys } = await (await fetch(jwksUri)).json();
+const { keys } = await getJson(jwksUri);
 const bySignatureLength = new Map();
 for (const jwk of keys) {
   const key = createPublicKey({ key: jwk, format: 'jwk' });

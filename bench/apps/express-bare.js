@@ -1,20 +1,13 @@
 // Express, no authentication: the baseline every Express variant is compared with.
 import { createServer } from 'node:http';
 import express from 'express';
-import {
-  expressErrorHandler,
-  fetchJwksLikeTheAuthApps,
-  helloBody,
-  listenAndAnnounce,
-} from './_common.js';
-
-await fetchJwksLikeTheAuthApps();
+import { BASELINE_SUBJECT, expressErrorHandler, helloBody, listenAndAnnounce } from './_common.js';
 
 const app = express();
 app.disable('x-powered-by');
 app.disable('etag');
 app.get('/hello', (_req, res) => {
-  res.json(helloBody(undefined));
+  res.json(helloBody(BASELINE_SUBJECT));
 });
 app.use(expressErrorHandler);
 listenAndAnnounce(createServer(app));

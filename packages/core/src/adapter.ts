@@ -28,6 +28,22 @@ export type { ChallengeOptions } from './challenge.js';
 export type AuthTarget = Record<PropertyKey, unknown>;
 
 /**
+ * What the verifier should read: the Node request itself when the verifier
+ * reads only headers (plain properties, none of a framework's getters), the
+ * framework's request otherwise (it has the parsed query and body). For
+ * frameworks whose request object reads through to the Node one (Koa's
+ * `ctx.request` to `ctx.req`).
+ */
+export function requestFor(
+  verifier: Verifier<never>,
+  node: RequestLike | undefined,
+  framework: RequestLike,
+): RequestLike {
+  const { allowQueryToken, allowBodyToken } = verifier.options;
+  return node === undefined || allowQueryToken || allowBodyToken ? framework : node;
+}
+
+/**
  * Authenticates `request` and stores the result in `target.auth` (and the
  * verifier's challenge, see {@link challengeOf}), then calls `done`. A
  * synchronous answer (a cache hit) calls back synchronously, so the hot path

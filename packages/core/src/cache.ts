@@ -13,29 +13,35 @@ interface Entry {
 }
 
 /**
- * Characters at the end of a token (its signature) that index the map.
- * Hashing a fresh 700-character header string costs V8 about 1 µs per
- * request; hashing 32 characters and comparing the whole token costs a
- * quarter of that.
+ * The map's index of a token: four characters of its signature packed into a
+ * small integer (28 bits), which V8 hashes for free. Hashing a string costs
+ * about 0.15 µs per request even for 32 characters. The index is only a
+ * hash: a hit requires the whole stored token to equal the presented one.
+ * (The last character is skipped: it carries fewer bits.)
  */
-const INDEX_LENGTH = 32;
-
-function indexOf(token: string): string {
-  return token.length > INDEX_LENGTH ? token.slice(-INDEX_LENGTH) : token;
+function indexOf(token: string): number {
+  const n = token.length;
+  if (n < 6) return -n;
+  return (
+    token.charCodeAt(n - 2) |
+    (token.charCodeAt(n - 3) << 7) |
+    (token.charCodeAt(n - 4) << 14) |
+    ((token.charCodeAt(n - 5) & 0x7f) << 21)
+  );
 }
 
 /**
  * Bounded LRU of verified tokens, keyed by the whole token: an entry is
  * served only when the presented token equals the stored one character for
  * character, so a hit means the exact bytes were verified before. The map is
- * indexed by the signature's last characters, which only serve as the hash
+ * indexed by characters of the signature, which only serve as the hash
  * (a token that shares them with a cached one is a miss, never a hit).
  * Entries are promoted lazily (once they have aged past half the capacity),
- * so a hot hit costs one short hash, one string comparison and three number
- * comparisons.
+ * so a hot hit costs one integer lookup, one string comparison and a few
+ * number comparisons.
  */
 export class TokenCache {
-  private readonly map = new Map<string, Entry>();
+  private readonly map = new Map<number, Entry>();
   private clock = 0;
   private readonly promoteAfter: number;
 

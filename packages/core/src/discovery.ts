@@ -3,7 +3,7 @@ import { emitEvent } from './events.js';
 import type { JwksAuthEvent } from './events.js';
 import { fetchJson, FetchError } from './fetch-json.js';
 import { isAllowedFetchUrl } from './http-url.js';
-import type { JwksOptions } from './options.js';
+import type { ResolvedJwksOptions } from './options.js';
 
 /**
  * Where an issuer's metadata lives: OpenID Connect Discovery appends the
@@ -25,7 +25,7 @@ export function discoveryUrls(issuer: string): string[] {
  */
 export async function discoverJwksUri(
   issuer: string,
-  options: Required<JwksOptions>,
+  options: ResolvedJwksOptions,
   signal: AbortSignal,
   allowInsecureHttp = false,
 ): Promise<{ jwksUri: string; documentUrl: string }> {
@@ -69,7 +69,7 @@ const REDISCOVER_AFTER_FAILURES = 2;
 /** What a {@link JwksLocator} needs to know of its issuer. */
 export interface LocatorContext {
   issuer: string;
-  options: Required<JwksOptions>;
+  options: ResolvedJwksOptions;
   onEvent: ((event: JwksAuthEvent) => unknown) | undefined;
   /** The configured JWKS URL; when absent it is discovered. */
   jwksUri: string | undefined;

@@ -129,7 +129,10 @@ function authorizationLines(request: RequestLike): number {
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length === 13 && name.toLowerCase() === 'authorization') count += 1;
+    if (name.length !== 13) continue;
+    // The two spellings clients send, before the case-insensitive rule.
+    if (name === 'authorization' || name === 'Authorization') count += 1;
+    else if (name.toLowerCase() === 'authorization') count += 1;
   }
   return count;
 }

@@ -1,3 +1,6 @@
+import { httpGet, TooLargeError } from './http-get.js';
+import type { GetResult } from './http-get.js';
+
 /** Why a metadata or key set request failed. */
 export class FetchError extends Error {
   /** The HTTP status when the server answered with one other than 200. */
@@ -11,7 +14,8 @@ export class FetchError extends Error {
 }
 
 export interface FetchJsonOptions {
-  fetch: typeof globalThis.fetch;
+  /** A custom `fetch` (the `jwks.fetch` option); `node:http` / `node:https` when undefined. */
+  fetch: typeof globalThis.fetch | undefined;
   timeoutDuration: number;
   maxResponseBytes: number;
   signal?: AbortSignal | undefined;
@@ -58,22 +62,10 @@ async function request(
   options: FetchJsonOptions,
   signal: AbortSignal,
 ): Promise<Record<string, unknown>> {
-  const response = await options.fetch(url, {
-    method: 'GET',
-    headers: { accept: 'application/json' },
-    redirect: 'manual',
-    signal,
-  });
-  if (response.status !== 200) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new FetchError(`${url} answered HTTP ${response.status}`, { status: response.status });
-  }
-  const declared = Number(response.headers.get('content-length'));
-  if (declared > options.maxResponseBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new FetchError(`${url} response is larger than ${options.maxResponseBytes} bytes`);
-  }
-  const text = await readLimited(response, options.maxResponseBytes, url);
+  const text =
+    options.fetch === undefined
+      ? await viaNode(url, options.maxResponseBytes, signal)
+      : await viaFetch(url, options.fetch, options.maxResponseBytes, signal);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -84,6 +76,50 @@ async function request(
     throw new FetchError(`${url} did not return a JSON object`);
   }
   return parsed as Record<string, unknown>;
+}
+
+function tooLarge(url: string, limit: number): FetchError {
+  return new FetchError(`${url} response is larger than ${limit} bytes`);
+}
+
+function notOk(url: string, status: number): FetchError {
+  return new FetchError(`${url} answered HTTP ${status}`, { status });
+}
+
+async function viaNode(url: string, limit: number, signal: AbortSignal): Promise<string> {
+  let got: GetResult;
+  try {
+    got = await httpGet(url, limit, signal);
+  } catch (error) {
+    if (error instanceof TooLargeError) throw tooLarge(url, limit);
+    throw error;
+  }
+  if (got.status !== 200) throw notOk(url, got.status);
+  return got.body;
+}
+
+async function viaFetch(
+  url: string,
+  fetch: typeof globalThis.fetch,
+  limit: number,
+  signal: AbortSignal,
+): Promise<string> {
+  const response = await fetch(url, {
+    method: 'GET',
+    headers: { accept: 'application/json' },
+    redirect: 'manual',
+    signal,
+  });
+  if (response.status !== 200) {
+    await response.body?.cancel().catch(() => undefined);
+    throw notOk(url, response.status);
+  }
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge(url, limit);
+  }
+  return readLimited(response, limit, url);
 }
 
 async function readLimited(response: Response, limit: number, url: string): Promise<string> {
@@ -97,7 +133,7 @@ async function readLimited(response: Response, limit: number, url: string): Prom
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => undefined);
-      throw new FetchError(`${url} response is larger than ${limit} bytes`);
+      throw tooLarge(url, limit);
     }
     chunks.push(value);
   }

@@ -9,7 +9,7 @@ import { KeySetUnavailableError } from './errors.js';
 import { fetchJson, FetchError } from './fetch-json.js';
 import { parseKeySet } from './keys.js';
 import type { KeyRecord } from './keys.js';
-import type { JwksOptions } from './options.js';
+import type { ResolvedJwksOptions } from './options.js';
 
 /** The keys to install after a good fetch, and how many listed keys were refused. */
 export interface FetchedKeys {
@@ -25,7 +25,7 @@ export interface FetchedKeys {
  */
 export async function fetchKeys(
   uri: string,
-  options: Required<JwksOptions>,
+  options: ResolvedJwksOptions,
   signal: AbortSignal,
   previous: readonly KeyRecord[],
 ): Promise<FetchedKeys> {

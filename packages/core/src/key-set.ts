@@ -47,7 +47,14 @@ export class RemoteKeySet {
   private readonly refreshAfter: number;
   private readonly servableFor: number;
   /** Handed to every installed record: whether verdicts made with this set's keys may be served. */
-  private readonly servable = (): boolean => this.isServable();
+  private readonly servable = (): boolean => this.fresh || this.isServable();
+  /**
+   * True from an install until refresh-ahead time (a timer clears it): while
+   * it holds, a cached verdict needs no clock read. A late timer only delays
+   * the refresh-ahead; the usable-age limit is checked by the clock after it.
+   */
+  private fresh = false;
+  private freshTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly context: KeySetContext) {
     const { cacheMaxAge, maxStaleAge } = context.options;
@@ -165,6 +172,8 @@ export class RemoteKeySet {
 
   /** Stops background work and aborts requests in flight. */
   close(): void {
+    this.fresh = false;
+    clearTimeout(this.freshTimer);
     this.abort.abort();
   }
 
@@ -230,6 +239,12 @@ export class RemoteKeySet {
     const index = new KeyIndex(next);
     this.index = index;
     this.fetchedAt = monotonic();
+    this.fresh = !this.abort.signal.aborted;
+    clearTimeout(this.freshTimer);
+    this.freshTimer = setTimeout(() => {
+      this.fresh = false;
+    }, this.refreshAfter);
+    this.freshTimer.unref();
     return index;
   }
 

@@ -45,9 +45,19 @@ export interface JwksOptions {
   backoffInitial?: number;
   /** Longest delay between retries during an outage. Default 60000. */
   backoffMax?: number;
-  /** Fetch implementation, for proxies or custom agents. Default `globalThis.fetch`. It is held to `timeoutDuration` even if it ignores the abort signal. */
-  fetch?: typeof globalThis.fetch;
+  /**
+   * A `fetch` for metadata and key set requests (proxies, custom agents,
+   * mTLS to the identity provider). Default: one GET with `node:http` /
+   * `node:https` per request, not the global `fetch`. It is held to
+   * `timeoutDuration` even if it ignores the abort signal.
+   */
+  fetch?: typeof globalThis.fetch | undefined;
 }
+
+/** The `jwks` options with defaults applied; `fetch` stays undefined for the default transport. */
+export type ResolvedJwksOptions = Required<Omit<JwksOptions, 'fetch'>> & {
+  fetch: typeof globalThis.fetch | undefined;
+};
 
 /** Lowest value each `jwks` duration accepts (ms): below these an API hurts itself (a fetch per request). */
 export const JWKS_DURATION_FLOORS = {
@@ -163,7 +173,7 @@ export interface ResolvedOptions {
   realm: string;
   maxTokenLength: number;
   isRevoked: ((result: VerifyResult) => unknown) | undefined;
-  jwks: Required<JwksOptions>;
+  jwks: ResolvedJwksOptions;
   cacheMaxEntries: number;
   onEvent: ((event: JwksAuthEvent) => unknown) | undefined;
   engine: 'node' | 'jose';

@@ -18,6 +18,7 @@ import type {
   CacheOptions,
   IssuerConfig,
   JwksOptions,
+  ResolvedJwksOptions,
   ResolvedOptions,
   VerifierOptions,
 } from './options.js';
@@ -116,20 +117,20 @@ function resolveAlgorithms(algorithms: unknown): Algorithm[] {
   return [...(algorithms as Algorithm[])];
 }
 
-function resolveJwks(jwks: unknown): Required<JwksOptions> {
+function resolveJwks(jwks: unknown): ResolvedJwksOptions {
   if (jwks !== undefined && (typeof jwks !== 'object' || jwks === null)) {
     fail('jwks', 'must be an object');
   }
   const o = (jwks ?? {}) as JwksOptions;
   rejectUnknown('jwks.', o, JWKS_OPTION_NAMES);
-  const fetchImpl = optionalFunction<typeof fetch>('jwks.fetch', o.fetch) ?? globalThis.fetch;
+  const fetchImpl = optionalFunction<typeof fetch>('jwks.fetch', o.fetch);
   const duration = (name: keyof typeof JWKS_DURATION_FLOORS, fallback: number): number => {
     const value = nonNegativeInteger(`jwks.${name}`, o[name], fallback);
     const floor = JWKS_DURATION_FLOORS[name];
     if (value < floor) fail(`jwks.${name}`, `must be at least ${floor} (ms)`);
     return value;
   };
-  const resolved: Required<JwksOptions> = {
+  const resolved: ResolvedJwksOptions = {
     cacheMaxAge: duration('cacheMaxAge', 600_000),
     cooldownDuration: duration('cooldownDuration', 30_000),
     timeoutDuration: duration('timeoutDuration', 5_000),

@@ -2,9 +2,17 @@ import { InvalidTokenError } from './errors.js';
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
 
+/**
+ * Any character outside base64url and the dot. One scan of the whole token
+ * finds that a token is made of JWS characters only, which is what every
+ * valid token is; the per-segment checks then run only when it is not.
+ */
+export const NOT_JWS_CHAR = /[^A-Za-z0-9_.-]/;
+
 /** The decoded protected header and the raw payload segment of a compact JWS. */
 export interface CompactParts {
-  header: Record<string, unknown>;
+  /** Deeply frozen, and shared by every token with the same header segment. */
+  header: Readonly<Record<string, unknown>>;
   /** The payload segment, still encoded. */
   payload: string;
   /** Index of the dot before the signature: the signing input is `token.slice(0, lastDot)`. */
@@ -52,7 +60,41 @@ export function decodeSegment(
 }
 
 /**
- * Splits a compact JWS and decodes its header, refusing anything that is not
+ * Decoded headers by their exact segment text. An issuer's tokens share a
+ * handful of headers (one per key and type), so a cold token usually skips
+ * the header's decode and freeze. The same bytes always give the same
+ * parse; the map is bounded (and segments over 512 characters, which no
+ * real issuer sends, are not kept), so a client sending many headers only
+ * costs itself the decode.
+ */
+const headers = new Map<string, Readonly<Record<string, unknown>>>();
+const MAX_HEADERS = 64;
+const MAX_KEPT_HEADER = 512;
+
+/** Freezes `value` and everything it holds (parsed JSON: plain objects and arrays). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const name in value) deepFreeze((value as Record<string, unknown>)[name]);
+  }
+  return value;
+}
+
+/** The decoded, deeply frozen header of a segment. */
+function headerOf(segment: string): Readonly<Record<string, unknown>> {
+  let header = headers.get(segment);
+  if (header === undefined) {
+    header = deepFreeze(decodeSegment(segment, 'header'));
+    if (segment.length <= MAX_KEPT_HEADER) {
+      if (headers.size >= MAX_HEADERS) headers.clear();
+      headers.set(segment, header);
+    }
+  }
+  return header;
+}
+
+/**
+ * Splits a compact JWS and decodes its header (deeply frozen), refusing anything that is not
  * three base64url segments (a five-part JWE included) before any crypto.
  */
 export function parseCompact(token: string): CompactParts {
@@ -76,14 +118,13 @@ export function parseCompact(token: string): CompactParts {
     header.length === 0 ||
     payload.length === 0 ||
     signature.length === 0 ||
-    !SEGMENT.test(header) ||
-    !SEGMENT.test(payload) ||
-    !SEGMENT.test(signature)
+    (NOT_JWS_CHAR.test(token) &&
+      (!SEGMENT.test(header) || !SEGMENT.test(payload) || !SEGMENT.test(signature)))
   ) {
     throw malformed('the token is not a JWT');
   }
   if (!isCanonicalBase64url(signature)) {
     throw malformed('the token signature is not canonical base64url');
   }
-  return { header: decodeSegment(header, 'header'), payload, lastDot: second };
+  return { header: headerOf(header), payload, lastDot: second };
 }

@@ -18,6 +18,7 @@ import { resolveOptions } from './resolve-options.js';
 import type { RequestLike, ResolvedOptions, VerifierOptions } from './options.js';
 import { revocationStage } from './revocation.js';
 import type { JWTPayload, MaybePromise, ProtectedHeaderParameters, VerifyResult } from './types.js';
+import { deepFreeze } from './token.js';
 import { issuerOfFailure, verifyToken } from './verify-token.js';
 import type { TokenStages } from './verify-token.js';
 
@@ -53,14 +54,6 @@ export interface Verifier<O = RequestLike> {
   readonly options: Readonly<ResolvedOptions>;
   /** How this verifier's `WWW-Authenticate` challenges read; adapters write it into route-check errors. */
   readonly challenge: Readonly<ChallengeOptions>;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 /**
@@ -180,13 +173,16 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     async authenticate(request, original) {
       return handle(request, original);
     },
-    async verify(token) {
+    verify(token) {
       try {
         if (closed) throw new VerifierClosedError();
         if (typeof token !== 'string' || token.length === 0) throw new UnauthorizedError();
-        return await check(token, false);
+        const outcome = check(token, false);
+        return outcome instanceof Promise
+          ? outcome.catch((e: unknown) => Promise.reject(rejected(e)))
+          : Promise.resolve(outcome);
       } catch (error) {
-        throw rejected(error);
+        return Promise.reject(rejected(error));
       }
     },
     async warmup() {

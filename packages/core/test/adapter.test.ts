@@ -9,6 +9,7 @@ import {
   authenticateRoute,
   challengeOf,
   checkThen,
+  requestFor,
   routeHelpers,
   routeRequirement,
   routeSettingError,
@@ -161,6 +162,23 @@ describe('route checks and helpers', () => {
       ).toBe('next');
     } finally {
       orders.close();
+    }
+  });
+
+  it('requestFor reads the node request only when the verifier reads nothing but headers', () => {
+    const node = { headers: {} };
+    const framework = { headers: {}, query: {} };
+    expect(requestFor(verifier, node, framework)).toBe(node);
+    expect(requestFor(verifier, undefined, framework)).toBe(framework);
+    for (const allow of [{ allowQueryToken: true }, { allowBodyToken: true }]) {
+      const reading = createVerifier({
+        issuer: issuer.issuer,
+        jwksUri: issuer.jwksUri,
+        audience: AUD,
+        ...allow,
+      });
+      expect(requestFor(reading, node, framework)).toBe(framework);
+      reading.close();
     }
   });
 

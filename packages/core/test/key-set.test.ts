@@ -154,6 +154,17 @@ describe('RemoteKeySet', () => {
     await issuer.heal();
   });
 
+  it('refreshes ahead when only cache hits arrive (a hit reads the key set age once it is due)', async () => {
+    const issuer = await issuerFor();
+    const v = verifierFor(issuer, { jwks: { cacheMaxAge: 1000 }, cache: { maxEntries: 10 } });
+    const token = await issuer.sign({});
+    const first = await v.verify(token);
+    expect(issuer.requests.jwks).toBe(1);
+    await sleep(850); // past 80% of cacheMaxAge
+    expect(v.handle({ headers: { authorization: `Bearer ${token}` } })).toBe(first); // a hit
+    await issuer.waitForRequests('jwks', 2);
+  });
+
   it('times out a key set that does not answer', async () => {
     const issuer = await issuerFor();
     const v = verifierFor(issuer, { jwks: { timeoutDuration: 200 } });

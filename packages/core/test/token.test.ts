@@ -80,3 +80,27 @@ describe('compact parsing', () => {
     }
   });
 });
+
+describe('decoded headers', () => {
+  it('are deeply frozen and shared by tokens with the same header segment', async () => {
+    const [a, b] = [await issuer.sign({ sub: 'a' }), await issuer.sign({ sub: 'b' })];
+    expect(a.split('.')[0]).toBe(b.split('.')[0]);
+    for (const v of verifiers) {
+      const [ra, rb] = [await v.verify(a), await v.verify(b)];
+      expect(Object.isFrozen(ra.header)).toBe(true);
+      if (v.options.engine === 'node') expect(ra.header).toBe(rb.header);
+      expect(ra.header).toEqual(rb.header);
+    }
+  });
+
+  it('never keep a header that failed to decode', async () => {
+    const token = await issuer.sign({});
+    const [, payload, signature] = token.split('.');
+    const bad = `${Buffer.from('{"alg":"RS256"').toString('base64url')}.${payload}.${signature}`;
+    for (let i = 0; i < 2; i += 1) {
+      await expect(verifiers[0]!.verify(bad)).rejects.toMatchObject({
+        code: 'ERR_TOKEN_MALFORMED',
+      });
+    }
+  });
+});

@@ -1,6 +1,12 @@
 import { createVerifier } from '@jwks-auth/core';
 import type { AuthCheck, Verifier } from '@jwks-auth/core';
-import { authenticateThen, challengeOf, checkThen, routeHelpers } from '@jwks-auth/core/adapter';
+import {
+  authenticateThen,
+  challengeOf,
+  checkThen,
+  requestFor,
+  routeHelpers,
+} from '@jwks-auth/core/adapter';
 import type { AuthTarget, ChallengeOptions, RouteHelpers } from '@jwks-auth/core/adapter';
 import type { Context, Middleware } from 'koa';
 import type { JwksAuthOptions } from './types.js';
@@ -38,10 +44,17 @@ const guard =
  * router.post('/messages', auth.requiredScopes('write:messages'), handler);
  */
 export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
-  // The core reads ctx.request; getToken receives ctx itself (`original`).
+  // The core reads ctx.req (ctx.request when it may read the query or body);
+  // getToken receives ctx itself (`original`).
   const verifier = createVerifier<Context>(options);
   const authenticate: Middleware = (ctx, next) =>
-    authenticateThen(verifier, ctx.request, ctx, ctx.state as AuthTarget, next);
+    authenticateThen(
+      verifier,
+      requestFor(verifier, ctx.req, ctx.request),
+      ctx,
+      ctx.state as AuthTarget,
+      next,
+    );
   return Object.assign(authenticate, { verifier }, routeHelpers(guard(verifier.challenge)));
 }
 
