@@ -36,14 +36,14 @@ const LOAD_CPU = 1;
 const AUDIENCE = 'https://api.example.test';
 const ALGS = ['RS256', 'ES256'];
 const ALL_SCENARIOS = ['hot-RS256', 'hot-ES256', 'cold-RS256', 'cold-ES256'];
-const PHASES = ['http', 'storm', 'micro', 'memory'];
+const PHASES = ['http', 'storm', 'micro', 'budget', 'memory'];
 
 const MODES = {
   full: {
     warmupFirst: 1, // s of load on each fresh app process before its cells are measured
     warmup: 0, // s of extra warm-up per additional cell of the same process
-    runs: 3,
-    duration: 2, // s per run (3 interleaved rounds; see README for the time budget)
+    runs: 5,
+    duration: 2, // s per run (5 interleaved rounds, each one pair per app; see README for the time budget)
     connections: 50,
     hotTokens: 100,
     floorApps: true, // measure "bare + crypto.verify" apps in cold scenarios
@@ -51,6 +51,7 @@ const MODES = {
     scenarios: ALL_SCENARIOS,
     storm: { connections: 500, warmup: 1, steady: 2, storm: 2, apps: 'all' }, // one client run per app
     micro: { warmupMs: 250, sampleMs: 300, samples: 3, coldTokens: 20_000 },
+    budgetRounds: 7,
     memoryTokens: 1_000_000,
     memoryMaxSeconds: 150, // stops early (and the report says so) on a machine too busy for the budget
   },
@@ -66,6 +67,7 @@ const MODES = {
     scenarios: ['hot-RS256', 'cold-ES256'],
     storm: { connections: 500, warmup: 0.5, steady: 1, storm: 1, apps: 'jwks-auth' },
     micro: { warmupMs: 40, sampleMs: 120, samples: 1, coldTokens: 3_000 },
+    budgetRounds: 3,
     memoryTokens: 20_000,
     memoryMaxSeconds: 30,
   },
@@ -151,8 +153,8 @@ const HELP = `Usage: node bench/run.js [options]
   --quick                 ~1 minute smoke run (1 x 1 s runs, fewer scenarios, 20k-token memory test)
   --only=express,koa      frameworks to benchmark over HTTP (default: express,fastify,koa)
   --scenario=LIST         any of: hot, cold, hot-RS256, hot-ES256, cold-RS256, cold-ES256,
-                          storm, micro, memory, http (default: everything)
-  --runs=N                rounds; each starts fresh app processes (default 3; quick 1)
+                          storm, micro, budget, memory, http (default: everything)
+  --runs=N                rounds; each starts fresh app processes (default 5; quick 1)
   --duration=S --warmup=S --connections=N   seconds per measured run, seconds of warm-up per
                           fresh process, connections (defaults 2, 1, 50)
   --memory-tokens=N       tokens pushed through the verifier in the memory test
@@ -546,6 +548,22 @@ async function main() {
       process.stdout.write(r.stdout.trimEnd().replace(/^/gm, '        ') + '\n');
       results.micro = JSON.parse(await readFile(outFile, 'utf8'));
       mark('micro', since);
+    }
+
+    // ------------------------------------------------ budget
+    if (selection.phases.has('budget')) {
+      since = Date.now();
+      const outFile = `${WORK}budget-result.json`;
+      log(`per-stage budget of the core (pinned to CPU ${APP_CPU})`);
+      const r = await runTracked(
+        process.execPath,
+        [`${BENCH}budget.js`, `--out=${outFile}`, `--rounds=${mode.budgetRounds}`],
+        { cpu: APP_CPU, timeoutMs: 300_000 },
+      );
+      if (r.code !== 0) throw new Error(`budget.js failed (${r.code}):\n${r.stderr}`);
+      process.stdout.write(r.stdout.trimEnd().replace(/^/gm, '        ') + '\n');
+      results.budget = JSON.parse(await readFile(outFile, 'utf8'));
+      mark('budget', since);
     }
 
     // ------------------------------------------------ memory

@@ -1,4 +1,4 @@
-import { windowBreach } from './claims.js';
+import { validityInterval, windowBreach } from './claims.js';
 import type { WindowRules } from './claims.js';
 import type { KeyRecord } from './keys.js';
 import type { VerifyResult } from './types.js';
@@ -8,6 +8,11 @@ interface Entry {
   readonly result: VerifyResult;
   /** The key that verified it; a refresh that drops the key kills the entry. */
   readonly key: KeyRecord;
+  /** `Bearer <token>`: the Authorization value a fast hit must equal. */
+  readonly bearer: string;
+  /** Epoch ms between which the validity window certainly holds (see `validityInterval`). */
+  readonly from: number;
+  readonly until: number;
   /** Recency stamp for lazy LRU promotion. */
   stamp: number;
 }
@@ -58,6 +63,29 @@ export class TokenCache {
     return this.map.size;
   }
 
+  /**
+   * The fast hit: the cached result for an `Authorization` value exactly
+   * `Bearer <token>`, when `now` (epoch ms) is well inside the token's window
+   * and its key set is fresh or servable. Anything else (another spelling of
+   * the header, a window edge, a stale key set) is undefined, and the caller
+   * takes the full path, which decides it exactly.
+   */
+  hit(authorization: string, now: number): VerifyResult | undefined {
+    const entry = this.map.get(indexOf(authorization));
+    if (
+      entry === undefined ||
+      entry.bearer !== authorization ||
+      now < entry.from ||
+      now >= entry.until ||
+      !entry.key.alive ||
+      !entry.key.servable()
+    ) {
+      return undefined;
+    }
+    this.promote(entry);
+    return entry.result;
+  }
+
   /** The cached result for `token` if it is still valid at `now` (epoch ms). */
   get(token: string, now: number): VerifyResult | undefined {
     const index = indexOf(token);
@@ -74,12 +102,18 @@ export class TokenCache {
     // Nor once the key set that made the verdict is past its usable age: when
     // its keys may no longer be served, neither may verdicts made with them.
     if (!entry.key.servable()) return undefined;
+    this.promote(entry);
+    return entry.result;
+  }
+
+  /** Lazy LRU: moves an entry to the young end once it has aged past half the capacity. */
+  private promote(entry: Entry): void {
     if (this.clock - entry.stamp > this.promoteAfter) {
+      const index = indexOf(entry.result.token);
       this.map.delete(index);
       entry.stamp = ++this.clock;
       this.map.set(index, entry);
     }
-    return entry.result;
   }
 
   /** Stores a verified result; evicts the least recently used entry when full. */
@@ -92,7 +126,9 @@ export class TokenCache {
       const oldest = this.map.keys().next();
       if (oldest.done !== true) this.map.delete(oldest.value);
     }
-    this.map.set(index, { result, key, stamp: ++this.clock });
+    const { from, until } = validityInterval(result.payload, this.window);
+    const bearer = `Bearer ${result.token}`;
+    this.map.set(index, { result, key, bearer, from, until, stamp: ++this.clock });
   }
 
   /** Drops every entry. */

@@ -71,6 +71,36 @@ export function windowBreach(
 }
 
 /**
+ * The same window as an interval of epoch milliseconds, for the token
+ * cache's fast test: while `from <= now < until`, {@link windowBreach}
+ * returns undefined (the test suite holds the two to each other). The
+ * interval is a millisecond narrower at each end and empty for malformed
+ * claims, so at its edges and outside it the cache asks `windowBreach`.
+ */
+export function validityInterval(
+  payload: Readonly<Record<string, unknown>>,
+  rules: WindowRules,
+): { from: number; until: number } {
+  const tolerance = rules.clockTolerance;
+  const { iat, nbf, exp } = payload;
+  const timed = rules.maxTokenAge !== undefined;
+  if (
+    (iat === undefined ? timed : typeof iat !== 'number') ||
+    (nbf !== undefined && typeof nbf !== 'number') ||
+    (exp !== undefined && typeof exp !== 'number')
+  ) {
+    return { from: Infinity, until: -Infinity };
+  }
+  let from = typeof nbf === 'number' ? nbf - tolerance : -Infinity;
+  let until = typeof exp === 'number' ? exp + tolerance : Infinity;
+  if (timed) {
+    from = Math.max(from, (iat as number) - tolerance);
+    until = Math.min(until, (iat as number) + rules.maxTokenAge! + tolerance);
+  }
+  return { from: from * 1000 + 1, until: until * 1000 - 1 };
+}
+
+/**
  * Validates a verified claims set the way jose's `jwtVerify` does (same
  * checks, same order, seconds with floor), plus two rules jose leaves open:
  * NumericDates must be finite and `aud`, when present, must be a string or

@@ -120,7 +120,7 @@ function customToken(token: unknown): string | undefined {
  * of several in `headers`, while a proxy may act on the last: more than one
  * is an `invalid_request`.
  */
-function authorizationLines(request: RequestLike): number {
+export function authorizationLines(request: RequestLike): number {
   const raw =
     request.rawHeaders ??
     (request as { raw?: RequestLike }).raw?.rawHeaders ??

@@ -11,7 +11,7 @@ import {
   VerifierClosedError,
 } from './errors.js';
 import { emitEvent } from './events.js';
-import { extractToken, isCorsPreflight } from './extract.js';
+import { authorizationLines, extractToken, isCorsPreflight } from './extract.js';
 import { createIssuers, issuerSelector } from './issuers.js';
 import type { KeyRecord } from './keys.js';
 import { resolveOptions } from './resolve-options.js';
@@ -80,6 +80,17 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
   const passPreflight = o.corsPreflight === 'pass';
   const issuers = createIssuers(o);
   let closed = false;
+  // The fast hit (a cached token in a plain `Bearer` header) needs a cache, a
+  // token only the header can carry, and nothing to run on a hit.
+  const fast =
+    cache !== undefined &&
+    revoked === undefined &&
+    o.getToken === undefined &&
+    !o.allowQueryToken &&
+    !o.allowBodyToken &&
+    !passPreflight
+      ? cache
+      : undefined;
 
   const stages: TokenStages = {
     algorithms: o.algorithms,
@@ -146,6 +157,15 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     original: unknown = request,
     required: boolean = credentialsRequired,
   ): MaybePromise<VerifyResult | undefined> {
+    // The hot path: the exact header value of a token verified before, in
+    // its window, on one Authorization line. Anything else takes the stages.
+    if (fast !== undefined && !closed) {
+      const authorization = request?.headers?.authorization;
+      if (typeof authorization === 'string') {
+        const hit = fast.hit(authorization, Date.now());
+        if (hit !== undefined && authorizationLines(request) === 1) return hit;
+      }
+    }
     try {
       if (closed) throw new VerifierClosedError();
       if (typeof request !== 'object' || request === null || typeof request.headers !== 'object') {

@@ -126,6 +126,21 @@ describe('verified-token cache', () => {
     expect(servedFromCache(v, token)).toBe(false);
   });
 
+  it('serves a hit only for one Authorization line and the exact Bearer spelling', async () => {
+    const v = make();
+    const token = await issuer.sign();
+    await verifyFirst(v, token);
+    const value = `Bearer ${token}`;
+    const twice = {
+      headers: { authorization: value },
+      rawHeaders: ['Authorization', value, 'authorization', 'Bearer other'],
+    };
+    expect(() => v.handle(twice)).toThrow(expect.objectContaining({ status: 400 }));
+    // Another spelling of the same credentials is still the same verdict (full path).
+    const lower = v.handle({ headers: { authorization: `bearer   ${token}` } });
+    expect(lower).toBe(firstResults.get(token));
+  });
+
   it('runs isRevoked on every request, hits included', async () => {
     let revoked = false;
     const seen: VerifyResult[] = [];
