@@ -36,7 +36,7 @@ const LOAD_CPU = 1;
 const AUDIENCE = 'https://api.example.test';
 const ALGS = ['RS256', 'ES256'];
 const ALL_SCENARIOS = ['hot-RS256', 'hot-ES256', 'cold-RS256', 'cold-ES256'];
-const PHASES = ['http', 'storm', 'micro', 'budget', 'memory'];
+const PHASES = ['http', 'storm', 'micro', 'budget', 'added', 'memory'];
 
 const MODES = {
   full: {
@@ -52,6 +52,7 @@ const MODES = {
     storm: { connections: 500, warmup: 1, steady: 2, storm: 2, apps: 'all' }, // one client run per app
     micro: { warmupMs: 250, sampleMs: 300, samples: 3, coldTokens: 20_000 },
     budgetRounds: 7,
+    addedSeconds: 15,
     memoryTokens: 1_000_000,
     memoryMaxSeconds: 150, // stops early (and the report says so) on a machine too busy for the budget
   },
@@ -68,6 +69,7 @@ const MODES = {
     storm: { connections: 500, warmup: 0.5, steady: 1, storm: 1, apps: 'jwks-auth' },
     micro: { warmupMs: 40, sampleMs: 120, samples: 1, coldTokens: 3_000 },
     budgetRounds: 3,
+    addedSeconds: 2,
     memoryTokens: 20_000,
     memoryMaxSeconds: 30,
   },
@@ -153,7 +155,7 @@ const HELP = `Usage: node bench/run.js [options]
   --quick                 ~1 minute smoke run (1 x 1 s runs, fewer scenarios, 20k-token memory test)
   --only=express,koa      frameworks to benchmark over HTTP (default: express,fastify,koa)
   --scenario=LIST         any of: hot, cold, hot-RS256, hot-ES256, cold-RS256, cold-ES256,
-                          storm, micro, budget, memory, http (default: everything)
+                          storm, micro, budget, added, memory, http (default: everything)
   --runs=N                rounds; each starts fresh app processes (default 5; quick 1)
   --duration=S --warmup=S --connections=N   seconds per measured run, seconds of warm-up per
                           fresh process, connections (defaults 2, 1, 50)
@@ -564,6 +566,24 @@ async function main() {
       process.stdout.write(r.stdout.trimEnd().replace(/^/gm, '        ') + '\n');
       results.budget = JSON.parse(await readFile(outFile, 'utf8'));
       mark('budget', since);
+    }
+
+    // ------------------------------------------------ added
+    if (selection.phases.has('added')) {
+      since = Date.now();
+      const outFile = `${WORK}added-result.json`;
+      log(
+        `time added per request, in process (pinned to CPU ${APP_CPU}, ~${6 * mode.addedSeconds} s)`,
+      );
+      const r = await runTracked(
+        process.execPath,
+        [`${BENCH}added.js`, `--out=${outFile}`, `--seconds=${mode.addedSeconds}`],
+        { cpu: APP_CPU, timeoutMs: 600_000 },
+      );
+      if (r.code !== 0) throw new Error(`added.js failed (${r.code}):\n${r.stderr}`);
+      process.stdout.write(r.stdout.trimEnd().replace(/^/gm, '        ') + '\n');
+      results.added = JSON.parse(await readFile(outFile, 'utf8'));
+      mark('added', since);
     }
 
     // ------------------------------------------------ memory

@@ -438,6 +438,30 @@ export function renderMarkdown(results) {
     L.push('');
   }
 
+  if (results.added) {
+    L.push('## Time added per request, in process');
+    L.push('');
+    L.push(
+      `${results.added.method} (\`bench/added.js\`, Node ${results.added.node}). No sockets, so the loopback and ` +
+        "the load generator's noise drop out and the difference resolves below a microsecond; the cache-hit path, one token.",
+    );
+    L.push('');
+    L.push(
+      '| Framework | Alg | bare µs/request | jwks-auth adds, µs (median of pairs) | middle half of pairs, µs | ratio (median) | pairs | target |',
+    );
+    L.push('|---|---|--:|--:|--:|--:|--:|---|');
+    for (const r of results.added.results) {
+      const target = ADDED_US_FRAMEWORKS.has(r.framework)
+        ? `≤ ${TARGET_ADDED_US} µs: ${verdict(r.addedNs / 1000 <= TARGET_ADDED_US)}`
+        : '';
+      L.push(
+        `| ${FRAMEWORK_TITLE[r.framework] ?? r.framework} | ${r.alg} | ${num(r.bareNsPerRequest / 1000, 1)} | **${num(r.addedNs / 1000, 2)}** | ` +
+          `${num(r.addedNsP25 / 1000, 2)} to ${num(r.addedNsP75 / 1000, 2)} | ${num(r.ratio, 3)} | ${num(r.pairs)} | ${target} |`,
+      );
+    }
+    L.push('');
+  }
+
   if (results.budget) {
     L.push("## Where a request's microseconds go");
     L.push('');
