@@ -57,6 +57,7 @@ export function authenticateInto<O>(
   target: AuthTarget,
   done: Done,
   required?: boolean,
+  respond?: Respond,
 ): void {
   recordChallenge(target, verifier.challenge);
   let outcome: MaybePromise<VerifyResult | undefined>;
@@ -68,13 +69,31 @@ export function authenticateInto<O>(
   }
   if (outcome instanceof Promise) {
     outcome.then((auth) => {
-      if (auth !== undefined) target.auth = auth;
+      if (auth !== undefined) accept(verifier, original, target, auth, respond);
       done();
     }, done);
     return;
   }
-  if (outcome !== undefined) target.auth = outcome;
+  if (outcome !== undefined) accept(verifier, original, target, outcome, respond);
   done();
+}
+
+/** Sets headers on the framework's response (Express `res.set`, Koa `ctx.set`, Fastify `reply.headers`). */
+export type Respond = (headers: Record<string, string>) => void;
+
+/** Stores the result, and sends the headers the verifier left for this request (a fresh DPoP nonce). */
+function accept<O>(
+  verifier: Verifier<O>,
+  original: O,
+  target: AuthTarget,
+  auth: VerifyResult,
+  respond: Respond | undefined,
+): void {
+  target.auth = auth;
+  if (auth.scheme === 'DPoP' && respond !== undefined) {
+    const headers = verifier.responseHeaders(original);
+    if (headers !== undefined) respond(headers);
+  }
 }
 
 /**
@@ -91,11 +110,12 @@ export function authenticateRoute<O>(
   done: Done,
   setting: unknown,
   route: { method?: unknown; url?: unknown },
+  respond?: Respond,
 ): void {
   const required = routeRequirement(setting);
   if (required === 'skip') return done();
   if (required === null) return done(routeSettingError(route.method, route.url, setting));
-  authenticateInto(verifier, request, original, target, done, required);
+  authenticateInto(verifier, request, original, target, done, required, respond);
 }
 
 /**
@@ -108,16 +128,17 @@ export function authenticateThen<O, T>(
   original: O,
   target: AuthTarget,
   next: () => T,
+  respond?: Respond,
 ): T | Promise<Awaited<T>> {
   recordChallenge(target, verifier.challenge);
   const outcome = verifier.handle(request, original);
   if (outcome instanceof Promise) {
     return outcome.then((auth) => {
-      if (auth !== undefined) target.auth = auth;
+      if (auth !== undefined) accept(verifier, original, target, auth, respond);
       return next();
     }) as Promise<Awaited<T>>;
   }
-  if (outcome !== undefined) target.auth = outcome;
+  if (outcome !== undefined) accept(verifier, original, target, outcome, respond);
   return next();
 }
 

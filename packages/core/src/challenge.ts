@@ -14,6 +14,12 @@ export const DEFAULT_REALM = 'api';
 export interface ChallengeOptions {
   /** Realm of the `Bearer` challenge. */
   realm: string;
+  /**
+   * When DPoP is on: the proof algorithms a `DPoP` challenge names
+   * (space-separated) and whether Bearer is refused. A request without
+   * credentials then gets both challenges (only `DPoP` when required).
+   */
+  dpop?: { algs: string; required: boolean } | undefined;
 }
 
 /** The challenge of a verifier with no options of its own. */
@@ -48,10 +54,44 @@ export function bearerChallenge(
   return value;
 }
 
-/** The `WWW-Authenticate` value for `error` under `options`, or undefined when none applies (5xx). */
+/**
+ * Builds an RFC 9449 §7.1 `WWW-Authenticate: DPoP ...` challenge.
+ *
+ * @example
+ * dpopChallenge('ES256 RS256', 'invalid_dpop_proof', 'the proof is replayed');
+ * // DPoP algs="ES256 RS256", error="invalid_dpop_proof", error_description="the proof is replayed"
+ */
+export function dpopChallenge(
+  algs: string,
+  error?: BearerErrorName,
+  description?: string,
+  scope?: string,
+): string {
+  let value = `DPoP algs=${quote(algs)}`;
+  if (error !== undefined) value += `, error=${quote(error)}`;
+  if (description !== undefined) value += `, error_description=${quote(description)}`;
+  if (scope !== undefined) value += `, scope=${quote(scope)}`;
+  return value;
+}
+
+/**
+ * The `WWW-Authenticate` value for `error` under `options`, or undefined
+ * when none applies (5xx). With DPoP on, an error names the scheme the
+ * request used; a request without credentials gets every scheme the
+ * verifier accepts (RFC 9110 §11.6.1: several challenges, comma-separated).
+ */
 export function challengeFor(error: JwksAuthError, options: ChallengeOptions): string | undefined {
   if (error.status !== 400 && error.status !== 401 && error.status !== 403) return undefined;
-  return bearerChallenge(options.realm, error.error, error.error_description, error.scope);
+  const { dpop } = options;
+  const bearer = () =>
+    bearerChallenge(options.realm, error.error, error.error_description, error.scope);
+  if (dpop === undefined) return bearer();
+  const proof = () => dpopChallenge(dpop.algs, error.error, error.error_description, error.scope);
+  const scheme =
+    error.scheme ?? (error.error === undefined ? undefined : dpop.required ? 'DPoP' : 'Bearer');
+  if (scheme === 'DPoP') return proof();
+  if (scheme === 'Bearer') return bearer();
+  return dpop.required ? proof() : `${bearer()}, ${proof()}`;
 }
 
 /**
@@ -76,7 +116,7 @@ export function applyChallenge<E extends JwksAuthError>(
 
 /** Whether `options` writes the same challenge as a verifier without options of its own. */
 export function isDefaultChallenge(options: Readonly<ChallengeOptions>): boolean {
-  return options.realm === DEFAULT_REALM;
+  return options.realm === DEFAULT_REALM && options.dpop === undefined;
 }
 
 /**

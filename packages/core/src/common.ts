@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 export { createVerifier } from './verify.js';
-export type { Verifier } from './verify.js';
+export type { AdapterHooks, Verifier } from './verify.js';
 export { SUPPORTED_ALGORITHMS, JWKS_DURATION_FLOORS } from './options.js';
 export type {
   Algorithm,
@@ -27,16 +27,35 @@ export {
   KeySetUnavailableError,
   HookFailedError,
   VerifierClosedError,
+  InvalidDpopProofError,
+  UseDpopNonceError,
   bearerErrorBody,
   isJwksAuthError,
 } from './errors.js';
-export { DEFAULT_REALM, applyChallenge, bearerChallenge } from './challenge.js';
+export { DEFAULT_REALM, applyChallenge, bearerChallenge, dpopChallenge } from './challenge.js';
 export type { ChallengeOptions } from './challenge.js';
-export type { JwksAuthErrorCode, BearerErrorName, BearerErrorBody, HookName } from './errors.js';
+export type {
+  AuthScheme,
+  JwksAuthErrorCode,
+  BearerErrorName,
+  BearerErrorBody,
+  HookName,
+} from './errors.js';
+export { MIN_NONCE_SECRET_LENGTH } from './dpop-options.js';
+export type { DpopOptions, MtlsOptions, ReplayStore, ResolvedDpop } from './dpop-options.js';
+export { memoryReplayStore, DEFAULT_REPLAY_ENTRIES } from './dpop-replay.js';
+export { jwkThumbprint, accessTokenHash, MAX_PROOF_LENGTH } from './dpop.js';
+export type { RequestTarget } from './binding.js';
 export { MIN_RSA_BITS, MAX_RSA_BITS } from './keys.js';
 export { MAX_CANDIDATES } from './key-index.js';
 export { isCorsPreflight } from './extract.js';
 export { grantedScopes } from './authorize.js';
 export type { AuthCheck, RequiredScopesOptions } from './authorize.js';
 export type { JwksAuthEvent, FetchReason } from './events.js';
-export type { VerifyResult, MaybePromise, JWTPayload, ProtectedHeaderParameters } from './types.js';
+export type {
+  Confirmation,
+  VerifyResult,
+  MaybePromise,
+  JWTPayload,
+  ProtectedHeaderParameters,
+} from './types.js';

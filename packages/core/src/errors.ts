@@ -27,12 +27,28 @@ export type JwksAuthErrorCode =
   | 'ERR_JWKS_UNAVAILABLE'
   | 'ERR_DISCOVERY_FAILED'
   | 'ERR_HOOK_FAILED'
-  | 'ERR_VERIFIER_CLOSED';
+  | 'ERR_VERIFIER_CLOSED'
+  | 'ERR_DPOP_PROOF_INVALID'
+  | 'ERR_DPOP_NONCE_REQUIRED'
+  | 'ERR_DPOP_REQUIRED'
+  | 'ERR_TOKEN_BOUND'
+  | 'ERR_TOKEN_NOT_BOUND'
+  | 'ERR_CERTIFICATE_MISMATCH';
 
 /** The RFC 6750 §3.1 error values (absent when no credentials were sent). */
-export type BearerErrorName = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+export type BearerErrorName =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
+
+/** The authentication scheme of a request's credentials (RFC 6750 Bearer, RFC 9449 DPoP). */
+export type AuthScheme = 'Bearer' | 'DPoP';
 
 interface ErrorInit {
+  scheme?: AuthScheme;
+  headers?: Record<string, string>;
   description?: string;
   scope?: string;
   cause?: unknown;
@@ -64,6 +80,11 @@ export class JwksAuthError extends Error {
   readonly error_description: string | undefined;
   /** The scope a 403 `insufficient_scope` names (RFC 6750 §3). */
   readonly scope: string | undefined;
+  /**
+   * The scheme the request used, when it sent credentials; the challenge
+   * names it (set at the verifier's edge). Undefined: no credentials.
+   */
+  scheme: AuthScheme | undefined;
 
   constructor(
     code: JwksAuthErrorCode,
@@ -80,6 +101,7 @@ export class JwksAuthError extends Error {
     this.error = error;
     this.error_description = error === undefined ? undefined : (init.description ?? message);
     this.scope = init.scope;
+    this.scheme = init.scheme;
     this.expose = status < 500;
     // The default challenge up front: a verifier without options of its own
     // then pays nothing at the edge (see `applyChallenge`).
@@ -87,6 +109,7 @@ export class JwksAuthError extends Error {
     const challenge = challengeFor(this, DEFAULT_CHALLENGE);
     if (challenge !== undefined) headers['WWW-Authenticate'] = challenge;
     if (init.retryAfter !== undefined) headers['Retry-After'] = String(init.retryAfter);
+    if (init.headers !== undefined) Object.assign(headers, init.headers);
     this.headers = headers;
   }
 }
@@ -137,8 +160,34 @@ export class KeySetUnavailableError extends JwksAuthError {
   }
 }
 
+/**
+ * 401 `invalid_dpop_proof` (RFC 9449 §7.1): the DPoP proof is missing,
+ * malformed, replayed, or does not match the request or the token.
+ */
+export class InvalidDpopProofError extends JwksAuthError {
+  constructor(message: string, init: ErrorInit = {}) {
+    super('ERR_DPOP_PROOF_INVALID', 401, 'invalid_dpop_proof', message, {
+      scheme: 'DPoP',
+      ...init,
+    });
+  }
+}
+
+/**
+ * 401 `use_dpop_nonce` (RFC 9449 §9): the proof must carry a nonce this
+ * server issued; the fresh one is in the `DPoP-Nonce` header.
+ */
+export class UseDpopNonceError extends JwksAuthError {
+  constructor(nonce: string, message = 'the DPoP proof must carry the nonce in DPoP-Nonce') {
+    super('ERR_DPOP_NONCE_REQUIRED', 401, 'use_dpop_nonce', message, {
+      scheme: 'DPoP',
+      headers: { 'DPoP-Nonce': nonce },
+    });
+  }
+}
+
 /** The user hooks a verifier calls and awaits. */
-export type HookName = 'getToken' | 'isRevoked' | 'claimCheck';
+export type HookName = 'getToken' | 'isRevoked' | 'claimCheck' | 'replay' | 'getCertificate';
 
 /**
  * 503 `ERR_HOOK_FAILED`: a user hook threw, rejected, missed its deadline or

@@ -1,4 +1,5 @@
 import { HookFailedError, InvalidRequestError, JwksAuthError } from './errors.js';
+import type { AuthScheme } from './errors.js';
 import { callHook } from './hooks.js';
 import type { RequestLike, ResolvedOptions } from './options.js';
 import type { MaybePromise } from './types.js';
@@ -29,35 +30,43 @@ export function assertB64Token(token: string): void {
   }
 }
 
+/** Whether `value` starts with `scheme` and one space (scheme compared case-insensitively, RFC 7235 §2.1), without allocating. */
+function hasScheme(value: string, lower: string): boolean {
+  const n = lower.length;
+  if (value.length <= n + 1 || value.charCodeAt(n) !== 32) return false;
+  for (let i = 0; i < n; i += 1) {
+    if ((value.charCodeAt(i) | 32) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /**
- * The token from `Authorization: Bearer <token>` (scheme matched
- * case-insensitively, RFC 7235 §2.1), or undefined when the header is absent.
- * Any other content is a malformed request.
+ * The token from `Authorization: Bearer <token>` (or `DPoP <token>` when
+ * `dpop` is on), or undefined when the header is absent. Any other content
+ * is a malformed request.
  */
-function fromHeader(value: string | string[] | undefined): string | undefined {
+function fromHeader(value: string | string[] | undefined, dpop: boolean): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') {
     throw new InvalidRequestError('more than one Authorization header');
   }
-  // "Bearer" 1*SP b64token, compared without allocating on the common path.
-  if (
-    value.length < 8 ||
-    value.charCodeAt(6) !== 32 ||
-    (value.charCodeAt(0) | 32) !== 98 || // b
-    (value.charCodeAt(1) | 32) !== 101 || // e
-    (value.charCodeAt(2) | 32) !== 97 || // a
-    (value.charCodeAt(3) | 32) !== 114 || // r
-    (value.charCodeAt(4) | 32) !== 101 || // e
-    (value.charCodeAt(5) | 32) !== 114 // r
-  ) {
-    throw new InvalidRequestError('the Authorization header must be Bearer followed by one token');
+  // "Bearer" / "DPoP" 1*SP b64token.
+  const length = hasScheme(value, 'bearer') ? 6 : dpop && hasScheme(value, 'dpop') ? 4 : 0;
+  let start = length + 1;
+  while (length > 0 && value.charCodeAt(start) === 32) start += 1;
+  if (length === 0 || start === value.length) {
+    throw new InvalidRequestError(
+      dpop
+        ? 'the Authorization header must be Bearer or DPoP followed by one token'
+        : 'the Authorization header must be Bearer followed by one token',
+    );
   }
-  let start = 7;
-  while (value.charCodeAt(start) === 32) start += 1;
-  if (start === value.length) {
-    throw new InvalidRequestError('the Authorization header must be Bearer followed by one token');
-  }
-  return start === 7 ? value.slice(7) : value.slice(start);
+  return value.slice(start);
+}
+
+/** The scheme of an Authorization value `fromHeader` accepted. */
+export function schemeOf(authorization: string): AuthScheme {
+  return (authorization.charCodeAt(0) | 32) === 100 ? 'DPoP' : 'Bearer';
 }
 
 function single(value: unknown, where: string): string | undefined {
@@ -161,7 +170,7 @@ export function extractToken(
   if (authorization !== undefined && authorizationLines(request) > 1) {
     throw new InvalidRequestError('more than one Authorization header');
   }
-  const header = fromHeader(authorization);
+  const header = fromHeader(authorization, options.dpop !== undefined);
   if (!options.allowQueryToken && !options.allowBodyToken) return header;
   const query = options.allowQueryToken ? fromQuery(request) : undefined;
   const body = options.allowBodyToken ? fromBody(request) : undefined;

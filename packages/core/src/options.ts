@@ -1,3 +1,4 @@
+import type { DpopOptions, MtlsOptions, ResolvedDpop } from './dpop-options.js';
 import type { Algorithm } from './algorithms.js';
 import type { JwksAuthEvent } from './events.js';
 import type { VerifyResult } from './types.js';
@@ -19,6 +20,8 @@ export interface RequestLike {
    * counts them here, or on `raw` (Fastify) or `req` (Koa) when absent.
    */
   rawHeaders?: readonly string[] | undefined;
+  /** The connection, for the TLS client certificate of certificate-bound tokens (RFC 8705). */
+  socket?: unknown;
 }
 
 /** An issuer the verifier trusts, with its key set location when known. */
@@ -152,6 +155,18 @@ export interface VerifierOptions<O = RequestLike> {
    * engine is differentially tested against. Both apply the same claim rules.
    */
   engine?: 'node' | 'jose';
+  /**
+   * DPoP (RFC 9449): off when absent or `false`; `{}` accepts DPoP-bound
+   * tokens with proofs alongside Bearer. A DPoP-bound token sent as Bearer
+   * is refused whatever this says.
+   */
+  dpop?: DpopOptions | false;
+  /**
+   * Certificate-bound tokens (RFC 8705): where the client certificate comes
+   * from. A token with `cnf["x5t#S256"]` passes only with a matching
+   * certificate, whether or not this is set.
+   */
+  mtls?: MtlsOptions<O>;
 }
 
 /** Options after validation, with defaults applied. */
@@ -177,4 +192,7 @@ export interface ResolvedOptions {
   cacheMaxEntries: number;
   onEvent: ((event: JwksAuthEvent) => unknown) | undefined;
   engine: 'node' | 'jose';
+  /** DPoP, validated; undefined when off. */
+  dpop: ResolvedDpop | undefined;
+  mtls: { getCertificate: ((request: never) => unknown) | undefined };
 }

@@ -1,6 +1,7 @@
 import { SUPPORTED_ALGORITHMS } from './algorithms.js';
 import type { Algorithm } from './algorithms.js';
 import { DEFAULT_REALM } from './challenge.js';
+import { resolveDpop, resolveMtls } from './dpop-options.js';
 import { DEFAULT_HOOK_TIMEOUT } from './hooks.js';
 import {
   MAX_TIMER,
@@ -48,6 +49,8 @@ const OPTION_NAMES = new Set([
   'cache',
   'onEvent',
   'engine',
+  'dpop',
+  'mtls',
 ]);
 const JWKS_OPTION_NAMES = new Set([
   ...Object.keys(JWKS_DURATION_FLOORS),
@@ -234,5 +237,7 @@ export function resolveOptions(options: VerifierOptions<never>): ResolvedOptions
     cacheMaxEntries: resolveCache(o.cache),
     onEvent: optionalFunction('onEvent', o.onEvent),
     engine: resolveEngine(o.engine),
+    dpop: resolveDpop(o.dpop),
+    mtls: resolveMtls(o.mtls),
   };
 }

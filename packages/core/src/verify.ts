@@ -3,6 +3,7 @@ import type { ChallengeOptions } from './challenge.js';
 import { TokenCache } from './cache.js';
 import { joseEngine } from './engine-jose.js';
 import { nodeEngine } from './engine-node.js';
+import type { AuthScheme } from './errors.js';
 import {
   InvalidRequestError,
   InvalidTokenError,
@@ -11,7 +12,9 @@ import {
   VerifierClosedError,
 } from './errors.js';
 import { emitEvent } from './events.js';
-import { authorizationLines, extractToken, isCorsPreflight } from './extract.js';
+import { authorizationLines, extractToken, isCorsPreflight, schemeOf } from './extract.js';
+import { bindingStage, confirmationOf } from './binding.js';
+import type { BindingRules, RequestTarget } from './binding.js';
 import { createIssuers, issuerSelector } from './issuers.js';
 import type { KeyRecord } from './keys.js';
 import { resolveOptions } from './resolve-options.js';
@@ -21,6 +24,12 @@ import type { JWTPayload, MaybePromise, ProtectedHeaderParameters, VerifyResult 
 import { deepFreeze } from './token.js';
 import { issuerOfFailure, verifyToken } from './verify-token.js';
 import type { TokenStages } from './verify-token.js';
+
+/** What an adapter tells the verifier about its framework's requests. */
+export interface AdapterHooks<O> {
+  /** The request's public origin (proxy-aware) and original path, for DPoP's `htu`. */
+  targetOf?: (original: O) => RequestTarget | undefined;
+}
 
 /** A configured verifier. Create one per app (or per middleware) and reuse it. */
 export interface Verifier<O = RequestLike> {
@@ -52,6 +61,12 @@ export interface Verifier<O = RequestLike> {
   close(): void;
   /** The validated options, defaults applied. */
   readonly options: Readonly<ResolvedOptions>;
+  /**
+   * Headers the response to `original` must carry after a successful
+   * `handle` (a fresh `DPoP-Nonce` when the proof's is ageing), removed as
+   * they are read; undefined when there are none. Adapters send them.
+   */
+  responseHeaders(original: O): Record<string, string> | undefined;
   /** How this verifier's `WWW-Authenticate` challenges read; adapters write it into route-check errors. */
   readonly challenge: Readonly<ChallengeOptions>;
 }
@@ -70,10 +85,27 @@ export interface Verifier<O = RequestLike> {
  * const verifier = createVerifier({ issuer: 'https://id.example.com/', audience: 'https://api.example.com' });
  * const { payload } = await verifier.verify(token);
  */
-export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Verifier<O> {
+export function createVerifier<O = RequestLike>(
+  options: VerifierOptions<O>,
+  adapter: AdapterHooks<O> = {},
+): Verifier<O> {
   const o = resolveOptions(options as VerifierOptions<never>);
-  const { onEvent, credentialsRequired, maxTokenLength } = o;
-  const challenge: Readonly<ChallengeOptions> = Object.freeze({ realm: o.realm });
+  const { onEvent, credentialsRequired, maxTokenLength, dpop } = o;
+  const challenge: Readonly<ChallengeOptions> = Object.freeze({
+    realm: o.realm,
+    dpop: dpop && { algs: dpop.algorithms.join(' '), required: dpop.required },
+  });
+  const nonces = new WeakMap<object, string>();
+  const bind = bindingStage(
+    {
+      dpop,
+      getCertificate: o.mtls.getCertificate,
+      targetOf: adapter.targetOf as BindingRules['targetOf'],
+      clockTolerance: o.clockTolerance,
+      hookTimeout: o.hookTimeout,
+    },
+    nonces,
+  );
   const cache = o.cacheMaxEntries > 0 ? new TokenCache(o.cacheMaxEntries, o) : undefined;
   const revoked =
     o.isRevoked === undefined ? undefined : revocationStage(o.isRevoked, o.hookTimeout);
@@ -88,7 +120,8 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     o.getToken === undefined &&
     !o.allowQueryToken &&
     !o.allowBodyToken &&
-    !passPreflight
+    !passPreflight &&
+    dpop?.required !== true
       ? cache
       : undefined;
 
@@ -102,10 +135,13 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       header: ProtectedHeaderParameters,
       key: KeyRecord,
     ) {
+      const confirmation = confirmationOf(payload.cnf);
       const result: VerifyResult = Object.freeze({
         payload: deepFreeze(payload),
         header: deepFreeze(header),
         token,
+        scheme: confirmation?.jkt === undefined ? 'Bearer' : 'DPoP',
+        ...(confirmation === undefined ? {} : { confirmation }),
       });
       cache?.set(result, key);
       return result;
@@ -113,13 +149,14 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
   };
 
   /** The edge: every failure leaves through here, the only place the configuration shapes the challenge. */
-  function rejected(error: unknown): JwksAuthError {
+  function rejected(error: unknown, scheme?: AuthScheme): JwksAuthError {
     const err =
       error instanceof JwksAuthError
         ? error
         : new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the token could not be verified', {
             cause: error,
           });
+    err.scheme ??= scheme;
     if (onEvent !== undefined) {
       const issuer = issuerOfFailure(error);
       emitEvent(onEvent, { type: 'token_rejected', code: err.code, status: err.status, issuer });
@@ -139,17 +176,35 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     return verified instanceof Promise ? verified.then(revoked) : revoked(verified);
   }
 
+  /** After extraction: the scheme, then cache, token stages and revocation, then the binding. */
   function afterExtract(
     token: string | undefined,
     request: RequestLike,
+    original: unknown,
     required: boolean,
+    state: { scheme?: AuthScheme },
   ): MaybePromise<VerifyResult | undefined> {
     if (token === undefined) {
       if (required) throw new UnauthorizedError();
       return undefined;
     }
-    const fromHeader = o.getToken === undefined && request.headers.authorization !== undefined;
-    return check(token, fromHeader);
+    const { authorization } = request.headers;
+    const fromHeader = o.getToken === undefined && authorization !== undefined;
+    const scheme = fromHeader && dpop !== undefined ? schemeOf(authorization as string) : 'Bearer';
+    state.scheme = scheme;
+    if (scheme === 'Bearer' && dpop?.required === true) {
+      throw new InvalidTokenError(
+        'ERR_DPOP_REQUIRED',
+        'this resource accepts DPoP-bound tokens only',
+        {
+          scheme: 'DPoP',
+        },
+      );
+    }
+    const result = check(token, fromHeader);
+    return result instanceof Promise
+      ? result.then((r) => bind(r, scheme, request, original))
+      : bind(result, scheme, request, original);
   }
 
   function handle(
@@ -157,15 +212,23 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
     original: unknown = request,
     required: boolean = credentialsRequired,
   ): MaybePromise<VerifyResult | undefined> {
-    // The hot path: the exact header value of a token verified before, in
-    // its window, on one Authorization line. Anything else takes the stages.
+    // The hot path: the exact header value of an unbound token verified
+    // before, in its window, on one Authorization line. Anything else takes
+    // the stages.
     if (fast !== undefined && !closed) {
       const authorization = request?.headers?.authorization;
       if (typeof authorization === 'string') {
         const hit = fast.hit(authorization, Date.now());
-        if (hit !== undefined && authorizationLines(request) === 1) return hit;
+        if (
+          hit?.confirmation === undefined &&
+          hit !== undefined &&
+          authorizationLines(request) === 1
+        ) {
+          return hit;
+        }
       }
     }
+    const state: { scheme?: AuthScheme } = {};
     try {
       if (closed) throw new VerifierClosedError();
       if (typeof request !== 'object' || request === null || typeof request.headers !== 'object') {
@@ -176,19 +239,26 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       const token = extractToken(request, o, original);
       const outcome =
         token instanceof Promise
-          ? token.then((t) => afterExtract(t, request, required))
-          : afterExtract(token, request, required);
+          ? token.then((t) => afterExtract(t, request, original, required, state))
+          : afterExtract(token, request, original, required, state);
       return outcome instanceof Promise
-        ? outcome.catch((e: unknown) => Promise.reject(rejected(e)))
+        ? outcome.catch((e: unknown) => Promise.reject(rejected(e, state.scheme)))
         : outcome;
     } catch (error) {
-      throw rejected(error);
+      throw rejected(error, state.scheme);
     }
   }
 
   return {
     options: o,
     challenge,
+    responseHeaders(original) {
+      if (typeof original !== 'object' || original === null) return undefined;
+      const nonce = nonces.get(original);
+      if (nonce === undefined) return undefined;
+      nonces.delete(original);
+      return { 'DPoP-Nonce': nonce };
+    },
     handle,
     async authenticate(request, original) {
       return handle(request, original);
@@ -197,7 +267,11 @@ export function createVerifier<O = RequestLike>(options: VerifierOptions<O>): Ve
       try {
         if (closed) throw new VerifierClosedError();
         if (typeof token !== 'string' || token.length === 0) throw new UnauthorizedError();
-        const outcome = check(token, false);
+        const checked = check(token, false);
+        const outcome =
+          checked instanceof Promise
+            ? checked.then((r) => bind(r, 'Bearer', { headers: {} }, undefined))
+            : bind(checked, 'Bearer', { headers: {} }, undefined);
         return outcome instanceof Promise
           ? outcome.catch((e: unknown) => Promise.reject(rejected(e)))
           : Promise.resolve(outcome);

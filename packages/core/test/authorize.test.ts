@@ -11,6 +11,7 @@ import type { JwksAuthError, VerifyResult } from '@jwks-auth/core';
 
 const auth = (payload: Record<string, unknown>): VerifyResult => ({
   payload,
+  scheme: 'Bearer',
   header: { alg: 'RS256' },
   token: 'x.y.z',
 });

@@ -7,7 +7,7 @@ import {
   routeHelpers,
 } from '@jwks-auth/core/adapter';
 import type { AuthTarget, RouteHelpers } from '@jwks-auth/core/adapter';
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { AuthenticatedRequest, JwksAuthOptions } from './types.js';
 
 export type { AuthenticatedRequest, JwksAuthOptions };
@@ -23,6 +23,20 @@ export type JwksAuthMiddleware = RequestHandler &
   RouteHelpers<RequestHandler> & { readonly verifier: Verifier<Request> };
 
 /**
+ * The public origin and original path of a request, for DPoP's `htu`:
+ * proxy-aware as `trust proxy` says (Express 5 `req.host`; Express 4 has no
+ * host with its port, so there the port comes from the Host header when that
+ * is what `req.hostname` read). Setting `dpop.origin` is safer.
+ */
+function targetOf(req: Request): { origin: string; path: string } {
+  const legacy = typeof (req as { param?: unknown }).param === 'function'; // Express 4
+  let host: string = legacy ? req.hostname : req.host;
+  const header = req.headers.host;
+  if (legacy && header?.startsWith(`${host}:`)) host = header;
+  return { origin: `${req.protocol}://${host}`, path: req.originalUrl };
+}
+
+/**
  * Express middleware that authenticates the bearer token of every request and
  * sets `req.auth`. Failures go to `next(err)` as a `JwksAuthError` whose
  * `status` and `headers` (`WWW-Authenticate`, `Retry-After`) Express renders
@@ -35,9 +49,11 @@ export type JwksAuthMiddleware = RequestHandler &
  * app.post('/messages', auth.requiredScopes('write:messages'), handler);
  */
 export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
-  const verifier = createVerifier<Request>(options);
-  function authenticate(req: Request, _res: unknown, next: (error?: unknown) => void): void {
-    authenticateInto(verifier, req, req, req as unknown as AuthTarget, next);
+  const verifier = createVerifier<Request>(options, { targetOf });
+  const nonces = verifier.options.dpop?.nonce !== undefined;
+  function authenticate(req: Request, res: Response, next: (error?: unknown) => void): void {
+    const respond = nonces ? (headers: Record<string, string>) => res.set(headers) : undefined;
+    authenticateInto(verifier, req, req, req as unknown as AuthTarget, next, undefined, respond);
   }
   return Object.assign(
     authenticate as RequestHandler,

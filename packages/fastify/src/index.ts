@@ -25,10 +25,16 @@ const plugin: FastifyPluginCallback<JwksAuthOptions> = (app, options, done) => {
   let verifier: Verifier<FastifyRequest>;
   try {
     const own = Object.entries(options).filter(([name]) => !REGISTER_OPTIONS.has(name));
-    verifier = createVerifier<FastifyRequest>(Object.fromEntries(own) as JwksAuthOptions);
+    verifier = createVerifier<FastifyRequest>(Object.fromEntries(own) as JwksAuthOptions, {
+      targetOf: (request) => ({
+        origin: `${request.protocol}://${request.host}`,
+        path: request.url,
+      }),
+    });
   } catch (error) {
     return done(error as Error);
   }
+  const nonces = verifier.options.dpop?.nonce !== undefined;
   // Decorated up front so every request has the same shape (Fastify's advice);
   // a second registration in the same scope reuses the decorations.
   if (!app.hasRequestDecorator('auth')) app.decorateRequest('auth', null);
@@ -47,9 +53,12 @@ const plugin: FastifyPluginCallback<JwksAuthOptions> = (app, options, done) => {
     if (routeRequirement(setting) === null)
       throw routeSettingError(route.method, route.url, setting);
   });
-  const authenticate: JwksAuthHook = (request, _reply, next) => {
+  const authenticate: JwksAuthHook = (request, reply, next) => {
     const route = request.routeOptions;
     const target = request as unknown as AuthTarget;
+    const respond = nonces
+      ? (headers: Record<string, string>) => reply.headers(headers)
+      : undefined;
     authenticateRoute(
       verifier,
       request,
@@ -58,6 +67,7 @@ const plugin: FastifyPluginCallback<JwksAuthOptions> = (app, options, done) => {
       next as Done,
       route.config.jwksAuth,
       route,
+      respond,
     );
   };
   // A token in the body (RFC 6750 §2.2) can only be read once the body is parsed.

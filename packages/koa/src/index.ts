@@ -46,7 +46,11 @@ const guard =
 export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
   // The core reads ctx.req (ctx.request when it may read the query or body);
   // getToken receives ctx itself (`original`).
-  const verifier = createVerifier<Context>(options);
+  const verifier = createVerifier<Context>(options, {
+    // Not ctx.origin: Koa 3 made it the Origin header.
+    targetOf: (ctx) => ({ origin: `${ctx.protocol}://${ctx.host}`, path: ctx.originalUrl }),
+  });
+  const nonces = verifier.options.dpop?.nonce !== undefined;
   const authenticate: Middleware = (ctx, next) =>
     authenticateThen(
       verifier,
@@ -54,6 +58,7 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
       ctx,
       ctx.state as AuthTarget,
       next,
+      nonces ? (headers) => ctx.set(headers) : undefined,
     );
   return Object.assign(authenticate, { verifier }, routeHelpers(guard(verifier.challenge)));
 }

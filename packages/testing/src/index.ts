@@ -7,12 +7,17 @@
  */
 export { createTestIssuer, DEFAULT_RSA_MODULUS_LENGTH, DEFAULT_TYP } from './issuer.js';
 export { createKeySetServer } from './key-set-server.js';
+export { createDpopKey, DPOP_TYP } from './dpop.js';
+export { certificateThumbprint } from './confirmation.js';
 export { TEST_ALGS, isTestAlg } from './keys.js';
 export { DEFAULT_CLAIMS, DEFAULT_EXPIRES_IN } from './sign.js';
 export { DEFAULT_OVERSIZED_BYTES } from './faults.js';
 export { DEFAULT_WAIT_TIMEOUT_MS } from './counters.js';
 export type {
   AddKeyOptions,
+  Confirmation,
+  DpopKey,
+  DpopProofOptions,
   FailOptions,
   FaultMode,
   FaultTarget,

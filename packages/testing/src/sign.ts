@@ -1,6 +1,8 @@
 import { constants, randomUUID, sign as nodeSign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { CompactSign, base64url } from 'jose';
+import type { JWK } from 'jose';
+import { confirmationClaim } from './confirmation.js';
 import type { HeldKey } from './keys.js';
 import type { SignOptions } from './types.js';
 
@@ -26,6 +28,7 @@ export function buildClaims(
   if (!options.noIat) payload.iat = now;
   if (options.expiresIn !== null) payload.exp = now + (options.expiresIn ?? DEFAULT_EXPIRES_IN);
   payload.jti = randomUUID();
+  if (options.boundTo !== undefined) payload.cnf = confirmationClaim(options.boundTo);
   Object.assign(payload, claims);
   for (const [name, value] of Object.entries(payload)) {
     if (value === undefined) delete payload[name];
@@ -35,7 +38,7 @@ export function buildClaims(
 
 /** Produces a compact JWS over `payload` with `key`. */
 export async function signCompact(
-  key: HeldKey,
+  key: { privateKey: HeldKey['privateKey'] | JWK },
   header: Record<string, unknown> & { alg: string },
   payload: Record<string, unknown>,
 ): Promise<string> {
@@ -51,7 +54,7 @@ export async function signCompact(
     .sign(key.privateKey, crit ? { crit } : undefined);
 }
 
-function isKeyObject(value: HeldKey['privateKey']): value is KeyObject {
+function isKeyObject(value: HeldKey['privateKey'] | JWK): value is KeyObject {
   return typeof (value as KeyObject).export === 'function';
 }
 

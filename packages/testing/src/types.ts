@@ -45,6 +45,78 @@ export interface SignOptions {
   expiresIn?: number | null;
   /** Omits the default `iat` claim. */
   noIat?: boolean;
+  /**
+   * Sender-constrains the token by setting its `cnf` (confirmation, RFC 7800) claim: a
+   * {@link DpopKey} gives `{ jkt: key.thumbprint }` (RFC 9449 §6), a {@link Confirmation} is
+   * copied as given, e.g. `{ 'x5t#S256': certificateThumbprint(cert) }` (RFC 8705 §3.1).
+   * Ignored when `claims.cnf` is given.
+   */
+  boundTo?: DpopKey | Confirmation;
+}
+
+/**
+ * A `cnf` (confirmation, RFC 7800) claim value: `jkt` binds a token to a DPoP key (RFC 9449 §6),
+ * `x5t#S256` to a client certificate (RFC 8705 §3.1). Other members are copied as given.
+ */
+export interface Confirmation {
+  /** RFC 7638 SHA-256 thumbprint of the DPoP public key, base64url. */
+  jkt?: string;
+  /** SHA-256 of the DER client certificate, base64url (see `certificateThumbprint`). */
+  'x5t#S256'?: string;
+  /** Any other confirmation method, e.g. `jwk` or `kid`. */
+  [member: string]: unknown;
+}
+
+/**
+ * Options for {@link DpopKey.proof}. Everything past `nonce` exists to forge bad proofs for
+ * security tests; a verifier must reject a proof built with any of them changed.
+ */
+export interface DpopProofOptions {
+  /** `htm` claim: the HTTP method of the request, e.g. `'GET'` (used verbatim). */
+  htm: string;
+  /**
+   * `htu` claim: the HTTP target URI (used verbatim; RFC 9449 §4.2 says without query and
+   * fragment, and this helper does not strip them, so a test can send them on purpose).
+   */
+  htu: string;
+  /** Adds `ath`: base64url(SHA-256(accessToken)), for proofs sent with an access token. */
+  accessToken?: string;
+  /** `nonce` claim: the value of a server's `DPoP-Nonce` header. */
+  nonce?: string;
+  /** `iat` claim in seconds; default now. */
+  iat?: number;
+  /** `jti` claim; default a random UUID. */
+  jti?: string;
+  /** Protected header `typ`; default `'dpop+jwt'`. */
+  typ?: string;
+  /**
+   * Protected header `alg`; default the key's. The proof is signed with this algorithm when the
+   * key can sign with it (any RS/PS algorithm for an RSA key, `EdDSA` or `Ed25519` for an
+   * Ed25519 key); otherwise only the header says so and the signature stays the key's own.
+   */
+  alg?: string;
+  /** Protected header `jwk`; default the key's public JWK (e.g. pass a private JWK to forge). */
+  jwk?: Record<string, unknown>;
+  /** Protected header parameters merged last (`undefined` drops a member, e.g. `{ jwk: undefined }`). */
+  extraHeader?: Record<string, unknown>;
+  /** Claims merged last over the generated ones (`undefined` drops a claim). */
+  extraClaims?: Record<string, unknown>;
+  /** Claim names left out of the proof, e.g. `['jti']` (applied after `extraClaims`). */
+  omit?: readonly string[];
+}
+
+/** A DPoP (RFC 9449) client key pair that signs proofs; made by `createDpopKey`. */
+export interface DpopKey {
+  /** Algorithm the key signs with. */
+  readonly alg: TestAlg;
+  /** The public JWK, with public members only (`kty`, `crv`, `x`, `y`, `n`, `e`). */
+  readonly publicJwk: Readonly<JWK>;
+  /** The private key; extractable, so `exportJWK(privateKey)` works (to forge a private `jwk`). */
+  readonly privateKey: CryptoKey;
+  /** RFC 7638 SHA-256 JWK thumbprint of `publicJwk`, base64url: the `cnf.jkt` of bound tokens. */
+  readonly thumbprint: string;
+  /** Signs a DPoP proof JWT (`typ: 'dpop+jwt'`, the public `jwk` in the protected header). */
+  proof(options: DpopProofOptions): Promise<string>;
 }
 
 /** Options for {@link TestIssuer.addKey}. */
