@@ -157,6 +157,11 @@ export function routeRequirement(setting: unknown): boolean | 'skip' | undefined
   return null;
 }
 
+/** Throws {@link routeSettingError} when a route's setting is not one {@link routeRequirement} knows (at route declaration). */
+export function assertRouteSetting(setting: unknown, method: unknown, url: unknown): void {
+  if (routeRequirement(setting) === null) throw routeSettingError(method, url, setting);
+}
+
 /** The error for a route setting {@link routeRequirement} refused, naming the route. */
 export function routeSettingError(method: unknown, url: unknown, setting: unknown): TypeError {
   let shown: string;

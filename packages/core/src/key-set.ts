@@ -1,4 +1,4 @@
-import { monotonic } from './clock.js';
+import { FreshFor, monotonic } from './clock.js';
 import { JwksLocator } from './discovery.js';
 import type { LocatorContext } from './discovery.js';
 import type { KeySetUnavailableError } from './errors.js';
@@ -47,19 +47,15 @@ export class RemoteKeySet {
   private readonly refreshAfter: number;
   private readonly servableFor: number;
   /** Handed to every installed record: whether verdicts made with this set's keys may be served. */
-  private readonly servable = (): boolean => this.fresh || this.isServable();
-  /**
-   * True from an install until refresh-ahead time (a timer clears it): while
-   * it holds, a cached verdict needs no clock read. A late timer only delays
-   * the refresh-ahead; the usable-age limit is checked by the clock after it.
-   */
-  private fresh = false;
-  private freshTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly servable = (): boolean => this.fresh.value || this.isServable();
+  /** From an install until refresh-ahead time: a cached verdict needs no clock read. */
+  private readonly fresh: FreshFor;
 
   constructor(private readonly context: KeySetContext) {
     const { cacheMaxAge, maxStaleAge } = context.options;
     this.refreshAfter = cacheMaxAge * REFRESH_AHEAD;
     this.servableFor = cacheMaxAge + maxStaleAge;
+    this.fresh = new FreshFor(this.refreshAfter);
     this.uri = context.jwksUri;
     this.locator = new JwksLocator(context, this.abort.signal);
   }
@@ -172,8 +168,7 @@ export class RemoteKeySet {
 
   /** Stops background work and aborts requests in flight. */
   close(): void {
-    this.fresh = false;
-    clearTimeout(this.freshTimer);
+    this.fresh.stop();
     this.abort.abort();
   }
 
@@ -239,12 +234,7 @@ export class RemoteKeySet {
     const index = new KeyIndex(next);
     this.index = index;
     this.fetchedAt = monotonic();
-    this.fresh = !this.abort.signal.aborted;
-    clearTimeout(this.freshTimer);
-    this.freshTimer = setTimeout(() => {
-      this.fresh = false;
-    }, this.refreshAfter);
-    this.freshTimer.unref();
+    if (!this.abort.signal.aborted) this.fresh.start();
     return index;
   }
 

@@ -2,11 +2,10 @@ import { createVerifier } from '@jwks-auth/core';
 import type { Verifier } from '@jwks-auth/core';
 import {
   CHALLENGE_KEY,
+  assertRouteSetting,
   authenticateRoute,
   callbackGuard,
   routeHelpers,
-  routeRequirement,
-  routeSettingError,
 } from '@jwks-auth/core/adapter';
 import type { AuthTarget, Done, RouteHelpers } from '@jwks-auth/core/adapter';
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
@@ -26,10 +25,7 @@ const plugin: FastifyPluginCallback<JwksAuthOptions> = (app, options, done) => {
   try {
     const own = Object.entries(options).filter(([name]) => !REGISTER_OPTIONS.has(name));
     verifier = createVerifier<FastifyRequest>(Object.fromEntries(own) as JwksAuthOptions, {
-      targetOf: (request) => ({
-        origin: `${request.protocol}://${request.host}`,
-        path: request.url,
-      }),
+      targetOf: (req) => ({ origin: `${req.protocol}://${req.host}`, path: req.url }),
     });
   } catch (error) {
     return done(error as Error);
@@ -48,27 +44,15 @@ const plugin: FastifyPluginCallback<JwksAuthOptions> = (app, options, done) => {
   }
   // A typo in a route's config throws when the route is declared after the
   // plugin; one declared before it fails closed at each request (below).
-  app.addHook('onRoute', (route) => {
-    const setting = (route.config as { jwksAuth?: unknown } | undefined)?.jwksAuth;
-    if (routeRequirement(setting) === null)
-      throw routeSettingError(route.method, route.url, setting);
-  });
+  app.addHook('onRoute', ({ config, method, url }) =>
+    assertRouteSetting((config as { jwksAuth?: unknown } | undefined)?.jwksAuth, method, url),
+  );
   const authenticate: JwksAuthHook = (request, reply, next) => {
     const route = request.routeOptions;
     const target = request as unknown as AuthTarget;
-    const respond = nonces
-      ? (headers: Record<string, string>) => reply.headers(headers)
-      : undefined;
-    authenticateRoute(
-      verifier,
-      request,
-      request,
-      target,
-      next as Done,
-      route.config.jwksAuth,
-      route,
-      respond,
-    );
+    const setting = route.config.jwksAuth;
+    const respond = nonces ? (h: Record<string, string>) => void reply.headers(h) : undefined;
+    authenticateRoute(verifier, request, request, target, next as Done, setting, route, respond);
   };
   // A token in the body (RFC 6750 §2.2) can only be read once the body is parsed.
   app.addHook(verifier.options.allowBodyToken ? 'preValidation' : 'onRequest', authenticate);
