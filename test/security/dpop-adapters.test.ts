@@ -67,6 +67,7 @@ async function start(
       const auth = expressAuth(options as ExpressOptions);
       app.use(auth);
       app.get('/orders', (req, res) => res.json(body(req.auth)));
+      app.get('/admin', auth.requiredScopes('admin'), (req, res) => res.json(body(req.auth)));
       const { createServer } = await import('node:http');
       const server: Server = createServer(app);
       const base = await listen(server);
@@ -78,8 +79,11 @@ async function start(
       app.silent = true;
       const auth = koaAuth(options as unknown as KoaOptions);
       app.use(auth);
-      app.use((ctx) => {
+      const admin = auth.requiredScopes('admin');
+      app.use((ctx, next) => {
         if (ctx.path === '/orders') ctx.body = body(ctx.state.auth);
+        if (ctx.path === '/admin') return admin(ctx, async () => (ctx.body = body(ctx.state.auth)));
+        return next();
       });
       const { createServer } = await import('node:http');
       const server = createServer(app.callback());
@@ -90,6 +94,9 @@ async function start(
       const app = Fastify({ logger: false });
       await app.register(fastifyAuth, options as unknown as FastifyOptions);
       app.get('/orders', async (req) => body(req.auth));
+      app.get('/admin', { preHandler: app.jwksAuth.requiredScopes('admin') }, async (req) =>
+        body(req.auth),
+      );
       await app.listen({ port: 0, host: '127.0.0.1' });
       const address = app.server.address() as { port: number };
       return { base: `http://127.0.0.1:${address.port}`, close: () => app.close() };
@@ -194,6 +201,19 @@ describe.each(TARGETS)('%s', (name) => {
     } finally {
       await pinned.close();
     }
+  });
+
+  it('a route check refusing a DPoP request names the DPoP scheme', async () => {
+    const token = await issuer.sign({}, { boundTo: key });
+    const headers = {
+      authorization: `DPoP ${token}`,
+      dpop: await key.proof({ htm: 'GET', htu: `${app.base}/admin`, accessToken: token }),
+    };
+    const res = await send(app.base, '/admin', headers);
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toMatch(
+      /^DPoP algs="[^"]+", error="insufficient_scope"/,
+    );
   });
 
   it('asks for a nonce, accepts it, and sends the next one when the presented one is ageing', async () => {

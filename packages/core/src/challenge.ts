@@ -47,11 +47,7 @@ export function bearerChallenge(
   description?: string,
   scope?: string,
 ): string {
-  let value = `Bearer realm=${quote(realm)}`;
-  if (error !== undefined) value += `, error=${quote(error)}`;
-  if (description !== undefined) value += `, error_description=${quote(description)}`;
-  if (scope !== undefined) value += `, scope=${quote(scope)}`;
-  return value;
+  return `Bearer realm=${quote(realm)}${errorParams(error, description, scope)}`;
 }
 
 /**
@@ -67,7 +63,12 @@ export function dpopChallenge(
   description?: string,
   scope?: string,
 ): string {
-  let value = `DPoP algs=${quote(algs)}`;
+  return `DPoP algs=${quote(algs)}${errorParams(error, description, scope)}`;
+}
+
+/** The `error`, `error_description` and `scope` parameters both schemes share (RFC 6750 §3). */
+function errorParams(error?: string, description?: string, scope?: string): string {
+  let value = '';
   if (error !== undefined) value += `, error=${quote(error)}`;
   if (description !== undefined) value += `, error_description=${quote(description)}`;
   if (scope !== undefined) value += `, scope=${quote(scope)}`;

@@ -9,6 +9,7 @@ import type { Algorithm } from './algorithms.js';
 import { nonceIssuer } from './dpop-nonce.js';
 import type { NonceIssuer } from './dpop-nonce.js';
 import { memoryReplayStore } from './dpop-replay.js';
+import { parseHttpUrl } from './http-url.js';
 import { fail, optionalFunction, rejectUnknown } from './option-checks.js';
 
 /**
@@ -83,14 +84,8 @@ export const MIN_NONCE_SECRET_LENGTH = 32;
 
 /** `scheme://host[:port]` of an absolute http(s) URL, lower-cased, without a default port; undefined if not one. */
 export function originOf(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return undefined;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
-  return `${parsed.protocol}//${parsed.host}`;
+  const parsed = parseHttpUrl(url);
+  return parsed && `${parsed.protocol}//${parsed.host}`;
 }
 
 function resolveOrigins(value: unknown): string[] | undefined {

@@ -14,6 +14,7 @@ import { booleanResult, settleHook } from './hooks.js';
 import { judgeJwk } from './jwk-judge.js';
 import { checkCritical, verifySignature } from './jws.js';
 import { decodeSegment, parseCompact } from './token.js';
+import { parseHttpUrl } from './http-url.js';
 import type { MaybePromise } from './types.js';
 
 /** Longest proof accepted, in characters (an RSA-4096 proof with its key is about 1.8 KB). */
@@ -65,14 +66,8 @@ export function accessTokenHash(token: string): string {
  * an absolute http(s) URI.
  */
 export function normalizeHtu(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
-  return `${url.protocol}//${url.host}${url.pathname}`;
+  const url = parseHttpUrl(value);
+  return url && `${url.protocol}//${url.host}${url.pathname}`;
 }
 
 function importProofKey(

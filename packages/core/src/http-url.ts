@@ -19,3 +19,14 @@ export function isAllowedFetchUrl(url: URL, allowInsecureHttp: boolean): boolean
   if (url.protocol === 'https:') return true;
   return url.protocol === 'http:' && (allowInsecureHttp || isLoopbackUrl(url));
 }
+
+/** `value` parsed as an absolute `http:` or `https:` URL, or undefined when it is not one. */
+export function parseHttpUrl(value: string): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
+}

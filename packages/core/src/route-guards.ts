@@ -13,8 +13,15 @@ import type { JWTPayload, MaybePromise, VerifyResult } from './types.js';
 /** A callback-style continuation (Express `next`, Fastify `done`): called with an error, or with nothing to go on. */
 export type Done = (error?: unknown) => void;
 
-function challenged(error: unknown, challenge: Readonly<ChallengeOptions> | undefined): unknown {
-  return isJwksAuthError(error) ? applyChallenge(error, challenge) : error;
+/** A route check's error, in the verifier's challenge and naming the scheme the request used. */
+function challenged(
+  error: unknown,
+  challenge: Readonly<ChallengeOptions> | undefined,
+  auth: VerifyResult | null | undefined,
+): unknown {
+  if (!isJwksAuthError(error)) return error;
+  error.scheme ??= auth?.scheme;
+  return applyChallenge(error, challenge);
 }
 
 /**
@@ -31,13 +38,13 @@ export function runCheck(
   try {
     outcome = check(auth);
   } catch (error) {
-    done(challenged(error, challenge));
+    done(challenged(error, challenge, auth));
     return;
   }
   if (outcome instanceof Promise)
     outcome.then(
       () => done(),
-      (e) => done(challenged(e, challenge)),
+      (e) => done(challenged(e, challenge, auth)),
     );
   else done();
 }
@@ -76,11 +83,11 @@ export function checkThen<T>(
   try {
     outcome = check(auth);
   } catch (error) {
-    throw challenged(error, challenge);
+    throw challenged(error, challenge, auth);
   }
   if (outcome instanceof Promise) {
     return outcome.then(next, (e: unknown) => {
-      throw challenged(e, challenge);
+      throw challenged(e, challenge, auth);
     }) as Promise<Awaited<T>>;
   }
   return next();
