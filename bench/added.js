@@ -20,14 +20,9 @@ import Koa from 'koa';
 import inject from 'light-my-request';
 import { BASELINE_SUBJECT, helloBody } from './apps/_common.js';
 import { mintTokens, signingKey } from './lib/tokens.js';
+import { optionsFromArgv } from './lib/args.js';
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .map((a) => /^--([^=]+)=(.*)$/.exec(a))
-    .filter(Boolean)
-    .map((m) => [m[1], m[2]]),
-);
+const args = optionsFromArgv();
 const SECONDS = Number(args.seconds ?? 8);
 const BATCH = 50;
 const audience = 'https://api.example.test';

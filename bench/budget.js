@@ -15,14 +15,9 @@ import { createVerifier } from '@jwks-auth/core';
 import { authenticateInto, authenticateThen } from '@jwks-auth/core/adapter';
 import { createTestIssuer } from '@jwks-auth/testing';
 import { mintTokens, signingKey } from './lib/tokens.js';
+import { optionsFromArgv } from './lib/args.js';
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .map((a) => /^--([^=]+)=(.*)$/.exec(a))
-    .filter(Boolean)
-    .map((m) => [m[1], m[2]]),
-);
+const args = optionsFromArgv();
 const ROUNDS = Number(args.rounds ?? 7);
 const ITERS = 200_000;
 const dist = new URL('.', import.meta.resolve('@jwks-auth/core'));

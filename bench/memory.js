@@ -13,18 +13,13 @@ import { Worker } from 'node:worker_threads';
 import { createVerifier } from '@jwks-auth/core';
 import { createTestIssuer } from '@jwks-auth/testing';
 import { signingKey } from './lib/tokens.js';
+import { optionsFromArgv } from './lib/args.js';
 
 const MB = 2 ** 20;
 const BATCH = 5000;
 const IN_FLIGHT = 64;
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .map((a) => /^--([^=]+)=(.*)$/.exec(a))
-    .filter(Boolean)
-    .map((m) => [m[1], m[2]]),
-);
+const args = optionsFromArgv();
 const total = Number(args.tokens ?? 1_000_000);
 // Safety net for the 10-minute budget on a busy machine: stop early (and say so).
 const maxSeconds = Number(args['max-seconds'] ?? Infinity);

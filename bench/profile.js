@@ -14,14 +14,9 @@ import { FRAMEWORKS, startApp } from './lib/apps.js';
 import { detectTool, runLoad } from './lib/load.js';
 import { killAll } from './lib/proc.js';
 import { mintParallel, signingKey, writeTokenFile } from './lib/tokens.js';
+import { optionsFromArgv } from './lib/args.js';
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .map((a) => /^--([^=]+)=(.*)$/.exec(a))
-    .filter(Boolean)
-    .map((m) => [m[1], m[2]]),
-);
+const args = optionsFromArgv();
 const appId = args.app ?? 'express-jwks-auth';
 const scenario = args.scenario ?? 'cold-RS256';
 const duration = Number(args.duration ?? 5);
