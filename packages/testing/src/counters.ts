@@ -14,11 +14,11 @@ interface Waiter {
 /** Request counters with promise-based waiting, so tests never poll. */
 export class RequestCounter {
   /** The live counts; mutated in place so references handed out stay current. */
-  readonly counts: RequestCounts = { jwks: 0, discovery: 0, total: 0 };
+  readonly counts: RequestCounts = { jwks: 0, discovery: 0, token: 0, total: 0 };
   readonly #waiters = new Set<Waiter>();
 
   /** Records one request of `kind` (`'other'` only bumps `total`). */
-  record(kind: 'jwks' | 'discovery' | 'other'): void {
+  record(kind: 'jwks' | 'discovery' | 'token' | 'other'): void {
     this.counts.total++;
     if (kind !== 'other') this.counts[kind]++;
     for (const waiter of this.#waiters) {
@@ -30,6 +30,7 @@ export class RequestCounter {
   reset(): void {
     this.counts.jwks = 0;
     this.counts.discovery = 0;
+    this.counts.token = 0;
     this.counts.total = 0;
   }
 

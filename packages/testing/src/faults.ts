@@ -1,5 +1,5 @@
 import { json } from './http.js';
-import type { Reply } from './http.js';
+import type { Answer, Reply } from './http.js';
 import type { FaultMode, FaultTarget } from './types.js';
 
 /** Size of an `oversized` response when `bytes` is not given: 2 MiB. */
@@ -9,7 +9,7 @@ export const DEFAULT_OVERSIZED_BYTES = 2 * 1024 * 1024;
 export const GARBAGE_BODY = '<!doctype html><html><body>502 Bad Gateway</body></html>{"keys":';
 
 /** The endpoint a request was for, as far as faults are concerned. */
-export type FaultableKind = 'jwks' | 'discovery';
+export type FaultableKind = 'jwks' | 'discovery' | 'token';
 
 /** Throws if `mode` is not a fault this server can simulate. */
 export function assertFaultMode(mode: FaultMode): void {
@@ -57,14 +57,31 @@ export function faultReply(
     case 'garbage':
       return { status: 200, body: GARBAGE_BODY };
     case 'empty':
-      // An empty discovery document is `{}`: equally useless to a client, and
-      // a JWKS-shaped body there would be a different fault.
+      // An empty discovery document (or token response) is `{}`: equally
+      // useless to a client, and a JWKS-shaped body there would be a different fault.
       return json(200, kind === 'jwks' ? { keys: [] } : {});
     case 'oversized':
       return { status: 200, body: padJson(normal, mode.bytes ?? DEFAULT_OVERSIZED_BYTES) };
     default:
       return undefined;
   }
+}
+
+/**
+ * The faulted reply of an endpoint whose normal answer has to be computed per
+ * request (the token endpoint). `status`, `garbage` and `empty` never run
+ * `answer`, so no token is issued and no DPoP proof is used up; `oversized`
+ * pads the normal answer and keeps its status and headers.
+ */
+export async function faultAnswer(
+  mode: FaultMode,
+  kind: FaultableKind,
+  answer: Answer,
+): Promise<Reply> {
+  if (mode.type !== 'oversized') return faultReply(mode, kind, {}) ?? answer();
+  const normal = await answer();
+  const value = JSON.parse(normal.body) as object;
+  return { ...normal, body: padJson(value, mode.bytes ?? DEFAULT_OVERSIZED_BYTES) };
 }
 
 /**

@@ -50,6 +50,33 @@ export function send(res: ServerResponse, reply: Reply): void {
   res.end(bodyless ? undefined : reply.body);
 }
 
+/** Produces a reply now or later (the token endpoint first reads the request body). */
+export type Answer = () => Reply | Promise<Reply>;
+
+/** Sends what `answer` produces; an answer that throws becomes a 500 `server_error`. */
+export function respond(res: ServerResponse, answer: Answer): void {
+  let reply: Reply | Promise<Reply>;
+  try {
+    reply = answer();
+  } catch (error) {
+    send(res, serverError(error));
+    return;
+  }
+  if (reply instanceof Promise) {
+    reply.then(
+      (value) => send(res, value),
+      (error: unknown) => send(res, serverError(error)),
+    );
+  } else {
+    send(res, reply);
+  }
+}
+
+function serverError(error: unknown): Reply {
+  const description = error instanceof Error ? error.message : String(error);
+  return json(500, { error: 'server_error', error_description: description });
+}
+
 /** A JSON reply. */
 export function json(status: number, value: unknown, headers?: Record<string, string>): Reply {
   return { status, body: JSON.stringify(value), ...(headers ? { headers } : {}) };

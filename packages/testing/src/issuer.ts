@@ -2,15 +2,16 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { JWK } from 'jose';
 import { RequestCounter } from './counters.js';
-import { assertFaultMode, faultApplies, faultReply } from './faults.js';
+import { assertFaultMode, faultAnswer, faultApplies, faultReply } from './faults.js';
 import type { FaultableKind } from './faults.js';
-import { HOST, json, listen, send, stopListening } from './http.js';
-import type { Reply } from './http.js';
+import { HOST, json, listen, respond, send, stopListening } from './http.js';
+import type { Answer, Reply } from './http.js';
 import { generateTestKey, isTestAlg, makeKid } from './keys.js';
 import type { HeldKey } from './keys.js';
 import { issuerPaths, metadataDocument, normalizeIssuerPath } from './metadata.js';
 import type { IssuerPaths } from './metadata.js';
 import { buildClaims, signCompact } from './sign.js';
+import { TokenEndpoint } from './token-endpoint.js';
 import type {
   AddKeyOptions,
   FailOptions,
@@ -37,7 +38,7 @@ const DISCOVERY_MODES = ['oidc', 'oauth', 'both', 'none'] as const;
 type RequestTarget = FaultableKind | 'other';
 
 interface HungRequest {
-  pathname: string;
+  answer: Answer;
   res: ServerResponse;
 }
 
@@ -73,6 +74,7 @@ class LocalTestIssuer implements TestIssuer {
   readonly #kidSerial = new Map<TestAlg, number>();
   readonly #slowTimers = new Set<NodeJS.Timeout>();
   readonly #hung = new Set<HungRequest>();
+  readonly #tokens: TokenEndpoint;
   #port = 0;
   #jwksOverride: { keys: unknown[] } | undefined;
   #fault: { mode: FaultMode; target: FaultTarget } | undefined;
@@ -92,6 +94,11 @@ class LocalTestIssuer implements TestIssuer {
     this.#algorithms = algorithms;
     this.#discovery = discovery;
     this.#paths = issuerPaths(normalizeIssuerPath(options.path));
+    this.#tokens = new TokenEndpoint({
+      url: () => this.tokenEndpoint,
+      requireDpop: options.requireDpop ?? false,
+      sign: (claims, signOptions) => this.sign(claims, signOptions),
+    });
     this.#server = createServer((req, res) => this.#handle(req, res));
   }
 
@@ -120,6 +127,10 @@ class LocalTestIssuer implements TestIssuer {
 
   get oauthMetadataUrl(): string {
     return this.url + this.#paths.oauth;
+  }
+
+  get tokenEndpoint(): string {
+    return this.url + this.#paths.token;
   }
 
   get keys(): readonly TestKey[] {
@@ -225,7 +236,7 @@ class LocalTestIssuer implements TestIssuer {
     this.#fault = undefined;
     // "hang" means "until healed": release the held requests with the answer
     // they would have had.
-    for (const hung of this.#hung) send(hung.res, this.#normalReply(hung.pathname));
+    for (const hung of this.#hung) respond(hung.res, hung.answer);
     this.#hung.clear();
     if (this.#refused) {
       // Same port, so URLs the caller already handed out keep working.
@@ -292,14 +303,16 @@ class LocalTestIssuer implements TestIssuer {
     const target = this.#classify(pathname);
     // Counted before any fault so tests can see that a client did try.
     this.#counter.record(target);
+    const answer: Answer =
+      target === 'token' ? this.#tokens.accept(req) : () => this.#normalReply(pathname);
     const fault = this.#fault;
     if (target === 'other' || !fault || !faultApplies(fault.target, target)) {
-      send(res, this.#normalReply(pathname));
+      respond(res, answer);
       return;
     }
     const { mode } = fault;
     if (mode.type === 'hang') {
-      const hung: HungRequest = { pathname, res };
+      const hung: HungRequest = { answer, res };
       this.#hung.add(hung);
       res.once('close', () => this.#hung.delete(hung));
       return;
@@ -307,11 +320,15 @@ class LocalTestIssuer implements TestIssuer {
     if (mode.type === 'slow') {
       const timer = setTimeout(() => {
         this.#slowTimers.delete(timer);
-        send(res, this.#normalReply(pathname));
+        respond(res, answer);
       }, mode.delayMs);
       // Never the reason a test process stays alive; close() clears it anyway.
       timer.unref();
       this.#slowTimers.add(timer);
+      return;
+    }
+    if (target === 'token') {
+      respond(res, () => faultAnswer(mode, target, answer));
       return;
     }
     const body = target === 'jwks' ? this.#jwksBody() : (this.#discoveryBody(pathname) ?? {});
@@ -321,6 +338,7 @@ class LocalTestIssuer implements TestIssuer {
   #classify(pathname: string): RequestTarget {
     if (pathname === this.#paths.jwks) return 'jwks';
     if (pathname === this.#paths.oidc || pathname === this.#paths.oauth) return 'discovery';
+    if (pathname === this.#paths.token) return 'token';
     return 'other';
   }
 

@@ -1,3 +1,4 @@
+import { DPOP_SIGNING_ALGS } from './token-endpoint.js';
 import type { TestIssuerOptions } from './types.js';
 
 /** Well-known paths of one issuer, relative to the server origin. */
@@ -47,6 +48,8 @@ export function metadataDocument(
     response_types_supported: ['code'],
     grant_types_supported: ['authorization_code', 'client_credentials'],
     id_token_signing_alg_values_supported: [...algorithms],
+    // RFC 9449 §5.1: the token endpoint always accepts DPoP proofs.
+    dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS],
   };
   return kind === 'oidc'
     ? { ...common, subject_types_supported: ['public'] }

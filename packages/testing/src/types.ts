@@ -29,6 +29,14 @@ export interface TestIssuerOptions {
   cacheControl?: string;
   /** RSA modulus length in bits for generated RSA keys; default 2048. */
   rsaModulusLength?: number;
+  /**
+   * Makes the token endpoint (`POST {issuer}/token`) refuse requests without a `DPoP` header;
+   * default `false` (such requests get an unbound `Bearer` token). The refusal is a 400
+   * `invalid_request`: RFC 9449 §5 reserves `invalid_dpop_proof` for a proof that is present but
+   * invalid, and its `dpop_bound_access_tokens` rule (§5.2) says to reject a request without the
+   * header without naming a code, so RFC 6749 §5.2's "missing a required parameter" applies.
+   */
+  requireDpop?: boolean;
 }
 
 /** Options for {@link TestIssuer.sign}. */
@@ -161,11 +169,13 @@ export interface RequestCounts {
   jwks: number;
   /** Requests for either well-known metadata document. */
   discovery: number;
+  /** Requests for the token endpoint (any method). */
+  token: number;
   /** Every request, including unknown paths. */
   total: number;
 }
 
-/** A failure the issuer can simulate for its JWKS and discovery endpoints. */
+/** A failure the issuer can simulate for its JWKS, discovery and token endpoints. */
 export type FaultMode =
   | { type: 'refuse' }
   | { type: 'status'; status: number }
@@ -176,11 +186,14 @@ export type FaultMode =
   | { type: 'empty' };
 
 /** Which endpoints a fault applies to. */
-export type FaultTarget = 'jwks' | 'discovery' | 'all';
+export type FaultTarget = 'jwks' | 'discovery' | 'token' | 'all';
 
 /** Options for {@link TestIssuer.fail}. */
 export interface FailOptions {
-  /** Endpoints affected; default `'all'`. Ignored by `refuse`, which closes the whole port. */
+  /**
+   * Endpoints affected; default `'all'` (JWKS, both metadata documents and the token endpoint).
+   * Ignored by `refuse`, which closes the whole port.
+   */
   only?: FaultTarget;
 }
 
@@ -199,6 +212,8 @@ export interface TestIssuer {
   readonly discoveryUrl: string;
   /** RFC 8414 metadata URL: `url + '/.well-known/oauth-authorization-server' + path`. */
   readonly oauthMetadataUrl: string;
+  /** `issuer + '/token'`: the client credentials token endpoint, and the `htu` of its DPoP proofs. */
+  readonly tokenEndpoint: string;
   /** Every key the issuer holds, published or not, in creation order. */
   readonly keys: readonly TestKey[];
   /** Live request counters. */

@@ -339,7 +339,7 @@ describe('discovery', () => {
     expect((await fetch(issuer.discoveryUrl)).status).toBe(oidc);
     expect((await fetch(issuer.oauthMetadataUrl)).status).toBe(oauth);
     expect((await fetch(issuer.jwksUri)).status).toBe(200);
-    expect(issuer.requests).toEqual({ jwks: 1, discovery: 2, total: 3 });
+    expect(issuer.requests).toEqual({ jwks: 1, discovery: 2, token: 0, total: 3 });
   });
 
   it('can advertise a mismatched issuer', async () => {
@@ -357,9 +357,9 @@ describe('request counters', () => {
     await fetch(issuer.discoveryUrl);
     await fetch(`${issuer.url}/other?x=1`);
     await fetch(`${issuer.jwksUri}?cache-bust=1`);
-    expect(counts).toEqual({ jwks: 2, discovery: 1, total: 4 });
+    expect(counts).toEqual({ jwks: 2, discovery: 1, token: 0, total: 4 });
     issuer.resetCounts();
-    expect(issuer.requests).toEqual({ jwks: 0, discovery: 0, total: 0 });
+    expect(issuer.requests).toEqual({ jwks: 0, discovery: 0, token: 0, total: 0 });
 
     const waiting = issuer.waitForRequests('jwks', 2);
     await fetch(issuer.jwksUri);
@@ -405,7 +405,7 @@ describe('faults', () => {
     expect((await fetch(issuer.discoveryUrl)).status).toBe(404);
     await issuer.fail({ type: 'status', status: 503 });
     expect((await fetch(issuer.oauthMetadataUrl)).status).toBe(503);
-    expect(issuer.requests).toEqual({ jwks: 3, discovery: 3, total: 6 });
+    expect(issuer.requests).toEqual({ jwks: 3, discovery: 3, token: 0, total: 6 });
     await issuer.heal();
     expect((await fetch(issuer.jwksUri)).status).toBe(200);
     await expect(issuer.fail({ type: 'status', status: 99 })).rejects.toThrow(RangeError);
