@@ -17,6 +17,7 @@ import { detectTool, runLoad } from './lib/load.js';
 import { machineInfo, startNoiseSample } from './lib/machine.js';
 import { canPin, killAll, runTracked, sleep, spawnTracked } from './lib/proc.js';
 import { renderMarkdown, renderSvg } from './lib/report.js';
+import { writeDpopRequests } from './lib/dpop.js';
 import { summarizeRuns } from './lib/stats.js';
 import {
   fingerprint,
@@ -35,7 +36,7 @@ const APP_CPU = 0;
 const LOAD_CPU = 1;
 const AUDIENCE = 'https://api.example.test';
 const ALGS = ['RS256', 'ES256'];
-const ALL_SCENARIOS = ['hot-RS256', 'hot-ES256', 'cold-RS256', 'cold-ES256'];
+const ALL_SCENARIOS = ['hot-RS256', 'hot-ES256', 'cold-RS256', 'cold-ES256', 'dpop-ES256'];
 const PHASES = ['http', 'storm', 'micro', 'budget', 'added', 'memory'];
 
 const MODES = {
@@ -53,6 +54,7 @@ const MODES = {
     micro: { warmupMs: 250, sampleMs: 300, samples: 3, coldTokens: 20_000 },
     budgetRounds: 7,
     addedSeconds: 15,
+    dpopPool: 40_000, // distinct proofs; one process uses at most ~3 s x its req/s of them
     memoryTokens: 1_000_000,
     memoryMaxSeconds: 150, // stops early (and the report says so) on a machine too busy for the budget
   },
@@ -70,6 +72,7 @@ const MODES = {
     micro: { warmupMs: 40, sampleMs: 120, samples: 1, coldTokens: 3_000 },
     budgetRounds: 3,
     addedSeconds: 2,
+    dpopPool: 10_000,
     memoryTokens: 20_000,
     memoryMaxSeconds: 30,
   },
@@ -154,7 +157,7 @@ function parseArgs(argv) {
 const HELP = `Usage: node bench/run.js [options]
   --quick                 ~1 minute smoke run (1 x 1 s runs, fewer scenarios, 20k-token memory test)
   --only=express,koa      frameworks to benchmark over HTTP (default: express,fastify,koa)
-  --scenario=LIST         any of: hot, cold, hot-RS256, hot-ES256, cold-RS256, cold-ES256,
+  --scenario=LIST         any of: hot, cold, dpop, hot-RS256, hot-ES256, cold-RS256, cold-ES256, dpop-ES256,
                           storm, micro, budget, added, memory, http (default: everything)
   --runs=N                rounds; each starts fresh app processes (default 5; quick 1)
   --duration=S --warmup=S --connections=N   seconds per measured run, seconds of warm-up per
@@ -175,7 +178,7 @@ function selectScenarios(mode, requested) {
   const phases = new Set();
   for (const item of requested) {
     if (item === 'http') mode.scenarios.forEach((s) => http.add(s));
-    else if (item === 'hot' || item === 'cold')
+    else if (item === 'hot' || item === 'cold' || item === 'dpop')
       ALL_SCENARIOS.filter((s) => s.startsWith(`${item}-`)).forEach((s) => http.add(s));
     else if (ALL_SCENARIOS.includes(item)) http.add(item);
     else if (PHASES.includes(item)) phases.add(item);
@@ -417,6 +420,18 @@ async function main() {
         fingerprint: fingerprint(tokens),
       };
     }
+    // DPoP: distinct proofs for one bound token; each fresh app process starts the pool over.
+    const dpop = {};
+    if (selection.http.includes('dpop-ES256')) {
+      const start = Date.now();
+      dpop.ES256 = await writeDpopRequests({
+        issuer,
+        audience: AUDIENCE,
+        count: mode.dpopPool,
+        file: `${WORK}dpop-ES256.txt`,
+      });
+      log(`made ${fmt(mode.dpopPool)} DPoP proofs in ${fmt((Date.now() - start) / 1000, 1)} s`);
+    }
     for (const alg of ALGS) {
       if (!needCold.has(alg)) continue;
       const count = Math.max(httpCold.has(alg) ? mode.coldPool[alg] : 0, mode.micro.coldTokens);
@@ -502,6 +517,7 @@ async function main() {
           badTokens,
           hot,
           cold,
+          dpop,
           results,
           keepGoing: args.keepGoing,
         });
@@ -656,6 +672,7 @@ async function benchFramework({
   badTokens,
   hot,
   cold,
+  dpop,
   results,
   keepGoing,
 }) {
@@ -664,12 +681,15 @@ async function benchFramework({
     // The bare app gets one cell per algorithm: the same Authorization header
     // as the auth apps (hot tokens of that alg), which it ignores, so "x bare"
     // isolates the middleware from the cost of receiving a 0.5-0.7 KB header.
+    // DPoP cells only for the apps built for them (app.dpop), and only those.
     const own =
       app.kind === 'bare'
-        ? algs.map((alg) => `bare-${alg}`)
+        ? algs
+            .filter((alg) => scenarios.some((x) => x.endsWith(alg) && !x.startsWith('dpop-')))
+            .map((alg) => `bare-${alg}`)
         : app.kind === 'floor'
           ? scenarios.filter((x) => x.startsWith('cold-'))
-          : scenarios;
+          : scenarios.filter((x) => x.startsWith('dpop-') === (app.dpop === true));
     return own.map((scenario) => {
       const [temp, alg] = scenario.split('-');
       return { app, scenario, temp, alg, runs: [], warmups: [], sent: 0 };
@@ -681,8 +701,14 @@ async function benchFramework({
   const offsets = new Map(); // per app and alg: where the cold pool continues
   const load = (running, cell, duration, withNoise) => {
     const key = `${cell.app.id}/${cell.alg}`;
-    const offset = cell.temp === 'cold' ? (offsets.get(key) ?? 0) : 0;
-    const tokensFile = cell.temp === 'cold' ? cold[cell.alg].file : hot[cell.alg].file;
+    const pooled = cell.temp === 'cold' || cell.temp === 'dpop';
+    const offset = pooled ? (offsets.get(key) ?? 0) : 0;
+    const tokensFile =
+      cell.temp === 'cold'
+        ? cold[cell.alg].file
+        : cell.temp === 'dpop'
+          ? dpop[cell.alg].file
+          : hot[cell.alg].file;
     const end = withNoise ? startNoiseSample(running.pid, APP_CPU, LOAD_CPU) : undefined;
     return runLoad({
       tool,
@@ -694,7 +720,9 @@ async function benchFramework({
       cpu: LOAD_CPU,
     }).then((out) => {
       if (end) out.noise = end();
-      if (cell.temp === 'cold') offsets.set(key, offset + out.requests);
+      // Requests still in flight when wrk stops reached the app but are not
+      // counted: skip one per connection, or the next run replays their proofs.
+      if (pooled) offsets.set(key, offset + out.requests + mode.connections);
       cell.sent += out.requests;
       return out;
     });

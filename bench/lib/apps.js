@@ -8,6 +8,7 @@ const APPS_DIR = fileURLToPath(new URL('../apps/', import.meta.url));
 /**
  * kind: 'bare' (no auth), 'jwks-auth' (ours), 'peer', or 'floor' (bare app +
  * one crypto.verify per request; a reference measured in cold scenarios only).
+ * dpop: true marks the apps measured in the DPoP scenario (and only there).
  */
 export const FRAMEWORKS = {
   express: [
@@ -21,6 +22,19 @@ export const FRAMEWORKS = {
     { id: 'express-oauth2-jwt-bearer', kind: 'peer', label: 'express-oauth2-jwt-bearer' },
     { id: 'express-jwt', kind: 'peer', label: 'express-jwt + jwks-rsa' },
     { id: 'express-floor', kind: 'floor', label: 'floor: bare + crypto.verify' },
+    {
+      id: 'express-jwks-auth-dpop',
+      kind: 'jwks-auth',
+      label: 'jwks-auth, DPoP on',
+      package: '@jwks-auth/express',
+      dpop: true,
+    },
+    {
+      id: 'express-oauth2-jwt-bearer-dpop',
+      kind: 'peer',
+      label: 'express-oauth2-jwt-bearer, DPoP on',
+      dpop: true,
+    },
   ],
   fastify: [
     { id: 'fastify-bare', kind: 'bare', label: 'Fastify (no auth)' },

@@ -19,6 +19,7 @@ const SCENARIO_TITLE = {
   'hot-ES256': 'hot, ES256',
   'cold-RS256': 'cold, RS256',
   'cold-ES256': 'cold, ES256',
+  'dpop-ES256': 'DPoP, ES256 token and proofs (a proof per request, never cached)',
 };
 const FRAMEWORK_TITLE = { express: 'Express', fastify: 'Fastify', koa: 'Koa' };
 
@@ -102,7 +103,7 @@ export function analyze(results) {
         };
         // Paired by round: each round ran every cell once, in fresh processes,
         // seconds apart, so a round's ratio is one pair (A, B) of the same moment.
-        const against = temp === 'hot' ? bareEntry : floorApp;
+        const against = temp === 'hot' ? bareEntry : temp === 'dpop' ? bestPeer : floorApp;
         r.pairs = pairedRatios(e, against);
         if (temp === 'hot' && bareAlgRps) {
           r.addedUs = 1e6 * (1 / e.summary.rps - 1 / bareAlgRps);
@@ -118,7 +119,7 @@ export function analyze(results) {
             r.targetText = ADDED_US_FRAMEWORKS.has(framework)
               ? `≥ ${TARGET_HOT}× bare and ≤ ${TARGET_ADDED_US} µs added`
               : `≥ ${TARGET_HOT}× bare`;
-          } else {
+          } else if (temp === 'cold') {
             r.target = Number.isFinite(paired) ? paired >= TARGET_COLD_FLOOR : undefined;
             r.targetText = `≥ ${TARGET_COLD_FLOOR}× floor app`;
           }
@@ -166,8 +167,8 @@ function summaryTable(results, analysis) {
       const hot = t.temp === 'hot';
       lines.push(
         `| ${FRAMEWORK_TITLE[fw.framework] ?? fw.framework} | ${SCENARIO_TITLE[t.scenario]} | ${num(ours.entry.summary.rps)} | ` +
-          `${hot ? `bare app ${num(t.bareRps)}` : `floor app ${t.floorApp ? num(t.floorApp.summary.rps) : '–'}`} | ` +
-          `${pairsText(ours.pairs)} | ${hot ? pairsText(ours.addedPairsUs ?? [], (x) => x.toFixed(1)) : ''} | ${ours.targetText} | ${verdict(ours.target)} |`,
+          `${hot ? `bare app ${num(t.bareRps)}` : t.temp === 'dpop' ? `${t.bestPeer?.label ?? 'best peer'} ${t.bestPeer ? num(t.bestPeer.summary.rps) : '–'}` : `floor app ${t.floorApp ? num(t.floorApp.summary.rps) : '–'}`} | ` +
+          `${pairsText(ours.pairs)} | ${hot ? pairsText(ours.addedPairsUs ?? [], (x) => x.toFixed(1)) : ''} | ${ours.targetText ?? 'reported, no target'} | ${verdict(ours.target)} |`,
       );
     }
   }

@@ -11,6 +11,9 @@
 -- thread has its own Lua state and would cycle independently.
 -- done() prints one line "WRK_JSON {...}" with the summary for the runner.
 
+-- Lines "token<TAB>proof" are DPoP requests (bench/lib/dpop.js): sent with
+-- Host: bench.local, the host their proofs' htu names.
+DPOP_HOST = "bench.local"
 local reqs = {}
 local n = 0
 local i = 0
@@ -37,7 +40,17 @@ init = function(args)
     for line in io.lines(file) do
       if #line > 0 then
         n = n + 1
-        reqs[n] = wrk.format("GET", wrk.path, { Authorization = "Bearer " .. line })
+        local tab = string.find(line, "\t", 1, true)
+        if tab then
+          -- "token<TAB>proof": a DPoP request, addressed to the host the proof's htu names.
+          reqs[n] = wrk.format("GET", wrk.path, {
+            Authorization = "DPoP " .. string.sub(line, 1, tab - 1),
+            DPoP = string.sub(line, tab + 1),
+            Host = DPOP_HOST,
+          })
+        else
+          reqs[n] = wrk.format("GET", wrk.path, { Authorization = "Bearer " .. line })
+        end
       end
     end
   end

@@ -70,21 +70,38 @@ export function normalizeHtu(value: string): string | undefined {
   return url && `${url.protocol}//${url.host}${url.pathname}`;
 }
 
-function importProofKey(
-  jwk: unknown,
-  alg: Algorithm,
-): { key: KeyObject; jwk: Record<string, unknown> } {
-  const verdict = judgeJwk(jwk);
-  if (!verdict.ok) throw invalid(`the proof jwk is not usable: ${verdict.reason}`);
-  if (!verdict.algorithms.includes(alg)) throw invalid('the proof jwk does not fit its alg');
-  try {
-    return {
-      key: createPublicKey({ key: jwk as never, format: 'jwk' }),
-      jwk: jwk as Record<string, unknown>,
-    };
-  } catch (cause) {
-    throw new InvalidDpopProofError('the proof jwk could not be imported', { cause });
+/** A judged and imported proof key. */
+interface ProofKey {
+  key: KeyObject;
+  algorithms: readonly Algorithm[];
+  thumbprint: string;
+}
+
+/**
+ * Imported proof keys by their `jwk` object. Decoded headers are shared per
+ * header segment (token.ts), so a client's proofs hand over the same frozen
+ * `jwk` object and its key is judged and imported once (importing a JWK costs
+ * as much as a signature check); entries go when the header cache lets go.
+ */
+const proofKeys = new WeakMap<object, ProofKey>();
+
+function importProofKey(jwk: unknown, alg: Algorithm): ProofKey {
+  let known = typeof jwk === 'object' && jwk !== null ? proofKeys.get(jwk) : undefined;
+  if (known === undefined) {
+    const verdict = judgeJwk(jwk);
+    if (!verdict.ok) throw invalid(`the proof jwk is not usable: ${verdict.reason}`);
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: jwk as never, format: 'jwk' });
+    } catch (cause) {
+      throw new InvalidDpopProofError('the proof jwk could not be imported', { cause });
+    }
+    const thumbprint = jwkThumbprint(jwk as Record<string, unknown>);
+    known = { key, algorithms: verdict.algorithms, thumbprint };
+    if (Object.isFrozen(jwk)) proofKeys.set(jwk as object, known);
   }
+  if (!known.algorithms.includes(alg)) throw invalid('the proof jwk does not fit its alg');
+  return known;
 }
 
 function checkClaims(
@@ -139,7 +156,7 @@ export function verifyProof(context: ProofContext, dpop: ResolvedDpop): MaybePro
   } catch (cause) {
     throw new InvalidDpopProofError('the proof crit header is not supported', { cause });
   }
-  const { key, jwk } = importProofKey(header.jwk, alg);
+  const { key, thumbprint } = importProofKey(header.jwk, alg);
   if (!verifySignature(alg, key, proof, parts.lastDot))
     throw invalid('the proof signature is invalid');
   let payload: Record<string, unknown>;
@@ -149,7 +166,6 @@ export function verifyProof(context: ProofContext, dpop: ResolvedDpop): MaybePro
     throw new InvalidDpopProofError('the proof payload is not a JSON object', { cause });
   }
   checkClaims(payload, context, dpop);
-  const thumbprint = jwkThumbprint(jwk);
   if (thumbprint !== context.jkt) throw invalid('the proof key does not match the token cnf.jkt');
   let nextNonce: string | undefined;
   if (dpop.nonce !== undefined) {
