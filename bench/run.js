@@ -827,6 +827,7 @@ async function prepareStorm(mode, plan, issuers) {
   const apps = plan.filter(
     (a) =>
       (a.kind === 'jwks-auth' || a.kind === 'peer') &&
+      a.dpop !== true && // the DPoP variants answer Bearer like their base apps
       (mode.storm.apps === 'all' || a.kind === 'jwks-auth'),
   );
   if (apps.length === 0) {

@@ -311,6 +311,17 @@ describe('bound and unbound tokens', () => {
     });
   });
 
+  it('accepts a cnf with members other than jkt beside it', async () => {
+    const v = make();
+    const token = await issuer.sign({
+      cnf: { jkt: key.thumbprint, 'x5t#S256_unused': 'x', kid: 'k' },
+    });
+    await expect(run(v, request(token, { dpop: await proofFor(token) }))).resolves.toMatchObject({
+      scheme: 'DPoP',
+      confirmation: { jkt: key.thumbprint },
+    });
+  });
+
   it('refuses a malformed cnf', async () => {
     const v = make();
     for (const cnf of ['x', { jkt: 5 }, { jkt: '' }, [1]]) {
