@@ -75,6 +75,8 @@ export class TokenCache {
     if (
       entry === undefined ||
       entry.bearer !== authorization ||
+      // A bound token is never a Bearer hit: it passes only with its proof or certificate.
+      entry.result.confirmation !== undefined ||
       now < entry.from ||
       now >= entry.until ||
       !entry.key.alive ||

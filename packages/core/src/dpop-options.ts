@@ -82,12 +82,6 @@ const MTLS_NAMES = new Set(['getCertificate']);
 /** Shortest nonce secret accepted, in characters: a guessable secret forges nonces. */
 export const MIN_NONCE_SECRET_LENGTH = 32;
 
-/** `scheme://host[:port]` of an absolute http(s) URL, lower-cased, without a default port; undefined if not one. */
-export function originOf(url: string): string | undefined {
-  const parsed = parseHttpUrl(url);
-  return parsed && `${parsed.protocol}//${parsed.host}`;
-}
-
 function resolveOrigins(value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
   const list = typeof value === 'string' ? [value] : value;
@@ -95,18 +89,15 @@ function resolveOrigins(value: unknown): string[] | undefined {
     fail('dpop.origin', 'must be an origin string or a non-empty array of them');
   }
   return list.map((entry: unknown) => {
-    const origin = typeof entry === 'string' ? originOf(entry) : undefined;
-    if (
-      origin === undefined ||
-      new URL(entry as string).pathname.length > 1 ||
-      /[?#]/.test(entry as string)
-    ) {
+    // scheme://host[:port], lower-cased and without a default port; nothing after it.
+    const url = typeof entry === 'string' ? parseHttpUrl(entry) : undefined;
+    if (url === undefined || url.pathname.length > 1 || /[?#]/.test(entry as string)) {
       return fail(
         'dpop.origin',
         `${JSON.stringify(entry)} is not an http(s) origin such as https://api.example.com`,
       );
     }
-    return origin;
+    return `${url.protocol}//${url.host}`;
   });
 }
 

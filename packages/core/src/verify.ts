@@ -176,11 +176,7 @@ export function createVerifier<O = RequestLike>(
       const authorization = request?.headers?.authorization;
       if (typeof authorization === 'string') {
         const hit = fast.hit(authorization, Date.now());
-        if (
-          hit?.confirmation === undefined &&
-          hit !== undefined &&
-          authorizationLines(request) === 1
-        ) {
+        if (hit !== undefined && authorizationLines(request) === 1) {
           return hit;
         }
       }
