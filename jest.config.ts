@@ -11,10 +11,13 @@ const config: Config = {
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   moduleNameMapper: {
-    '^@jwks-auth/(core|testing|express|koa|fastify)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@jwks-auth/(core|testing|express|koa|fastify|redis|mcp|hono|metrics|cli)$':
+      '<rootDir>/packages/$1/src/index.ts',
     '^@jwks-auth/core/adapter$': '<rootDir>/packages/core/src/adapter.ts',
     '^@jwks-auth/core/common$': '<rootDir>/packages/core/src/common.ts',
     '^@jwks-auth/example-shared$': '<rootDir>/examples/shared/src/index.ts',
+    // jwks-rsa requires ESM-only jose: load it with Node's own require (see the file).
+    '^jwks-rsa$': '<rootDir>/examples/migrating/test/jwks-rsa-native.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

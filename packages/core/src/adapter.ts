@@ -12,16 +12,26 @@
  */
 import { recordChallenge } from './challenge.js';
 import { bearerErrorBody, isJwksAuthError } from './errors.js';
+import { answerFor } from './protected-resource.js';
+import type { ProtectedResourceResponse } from './protected-resource.js';
 import type { BearerErrorBody, JwksAuthError } from './errors.js';
 import type { RequestLike } from './options.js';
 import type { Done } from './route-guards.js';
 import type { MaybePromise, VerifyResult } from './types.js';
 import type { Verifier } from './verify.js';
+import type { WebRequestLike } from './web.js';
 
 export { CHALLENGE_KEY, challengeOf } from './challenge.js';
 export { callbackGuard, checkThen, routeHelpers, runCheck } from './route-guards.js';
+export { errorToResponse, isWebRequest, webRequestLike } from './web.js';
+export type { WebRequestLike };
 export type { Done, RouteHelpers } from './route-guards.js';
-export type { AuthCheck, RequiredScopesOptions } from './authorize.js';
+export type {
+  AuthCheck,
+  RequiredAuthenticationOptions,
+  RequiredScopesOptions,
+} from './authorize.js';
+export type { ProtectedResourceResponse } from './protected-resource.js';
 export type { ChallengeOptions } from './challenge.js';
 
 /** Where an adapter stores the verified result, as `auth`: `req`, `ctx.state`, `request`, ... */
@@ -52,7 +62,7 @@ export function requestFor(
  */
 export function authenticateInto<O>(
   verifier: Verifier<O>,
-  request: RequestLike,
+  request: RequestLike | WebRequestLike,
   original: O,
   target: AuthTarget,
   done: Done,
@@ -104,7 +114,7 @@ function accept<O>(
  */
 export function authenticateRoute<O>(
   verifier: Verifier<O>,
-  request: RequestLike,
+  request: RequestLike | WebRequestLike,
   original: O,
   target: AuthTarget,
   done: Done,
@@ -124,7 +134,7 @@ export function authenticateRoute<O>(
  */
 export function authenticateThen<O, T>(
   verifier: Verifier<O>,
-  request: RequestLike,
+  request: RequestLike | WebRequestLike,
   original: O,
   target: AuthTarget,
   next: () => T,
@@ -187,4 +197,25 @@ export function errorResponse(error: unknown): ErrorResponse | undefined {
   if (!isJwksAuthError(error)) return undefined;
   const e: JwksAuthError = error;
   return { status: e.status, headers: e.headers, body: bearerErrorBody(e) };
+}
+
+/**
+ * The answer for a request to the verifier's RFC 9728 metadata document, or
+ * undefined when `url` is not its path (the query is ignored) or no
+ * `protectedResource` is configured: then authenticate as usual. Served
+ * without authentication: GET the JSON document, HEAD its headers only,
+ * OPTIONS a CORS preflight answer, any other method 405 with `Allow`. The
+ * response is the same whatever host the request reached. `url` is the
+ * path the client asked for, before any mount point was stripped.
+ *
+ * @example
+ * const m = protectedResourceResponse(verifier, req.method, req.originalUrl);
+ * if (m !== undefined) return void res.writeHead(m.status, m.headers).end(m.body);
+ */
+export function protectedResourceResponse(
+  verifier: Verifier<never>,
+  method: string | undefined,
+  url: string | undefined,
+): ProtectedResourceResponse | undefined {
+  return answerFor(verifier.options.protectedResource, method, url);
 }

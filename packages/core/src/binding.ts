@@ -5,7 +5,8 @@
  * on every request, cache hits included: the token's verdict may be cached,
  * the proof or the certificate never.
  */
-import { X509Certificate, createHash } from 'node:crypto';
+import type { X509Certificate as NodeX509 } from 'node:crypto';
+import { nodeCrypto } from './platform.js';
 import type { ResolvedDpop } from './dpop-options.js';
 import { verifyProof } from './dpop.js';
 import type { ProofOutcome } from './dpop.js';
@@ -14,6 +15,8 @@ import type { AuthScheme } from './errors.js';
 import { callHook } from './hooks.js';
 import type { RequestLike } from './options.js';
 import type { Confirmation, MaybePromise, VerifyResult } from './types.js';
+
+const { X509Certificate, createHash } = nodeCrypto;
 
 /** How an adapter tells the target URI of a request (for `htu`): its origin, if it knows one, and its path. */
 export interface RequestTarget {
@@ -61,9 +64,8 @@ function certificateDer(value: unknown): Buffer | undefined {
 }
 
 function peerCertificate(request: RequestLike): Buffer | undefined {
-  const socket = (
-    request as { socket?: { getPeerX509Certificate?: () => X509Certificate | undefined } }
-  ).socket;
+  const socket = (request as { socket?: { getPeerX509Certificate?: () => NodeX509 | undefined } })
+    .socket;
   return socket?.getPeerX509Certificate?.()?.raw;
 }
 

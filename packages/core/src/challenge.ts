@@ -20,6 +20,8 @@ export interface ChallengeOptions {
    * credentials then gets both challenges (only `DPoP` when required).
    */
   dpop?: { algs: string; required: boolean } | undefined;
+  /** RFC 9728 §5.1: the metadata URL every challenge names in `resource_metadata`. */
+  resourceMetadata?: string | undefined;
 }
 
 /** The challenge of a verifier with no options of its own. */
@@ -76,6 +78,19 @@ function errorParams(error?: string, description?: string, scope?: string): stri
 }
 
 /**
+ * Every parameter after the scheme's own: RFC 6750's, then the step-up
+ * requirements (RFC 9470 §3 `acr_values`, `max_age`), then the metadata
+ * pointer (RFC 9728 §5.1 `resource_metadata`).
+ */
+function challengeParams(error: JwksAuthError, resourceMetadata: string | undefined): string {
+  let value = errorParams(error.error, error.error_description, error.scope);
+  if (error.acr_values !== undefined) value += `, acr_values=${quote(error.acr_values)}`;
+  if (error.max_age !== undefined) value += `, max_age=${quote(String(error.max_age))}`;
+  if (resourceMetadata !== undefined) value += `, resource_metadata=${quote(resourceMetadata)}`;
+  return value;
+}
+
+/**
  * The `WWW-Authenticate` value for `error` under `options`, or undefined
  * when none applies (5xx). With DPoP on, an error names the scheme the
  * request used; a request without credentials gets every scheme the
@@ -84,10 +99,10 @@ function errorParams(error?: string, description?: string, scope?: string): stri
 export function challengeFor(error: JwksAuthError, options: ChallengeOptions): string | undefined {
   if (error.status !== 400 && error.status !== 401 && error.status !== 403) return undefined;
   const { dpop } = options;
-  const bearer = () =>
-    bearerChallenge(options.realm, error.error, error.error_description, error.scope);
+  const params = challengeParams(error, options.resourceMetadata);
+  const bearer = () => `Bearer realm=${quote(options.realm)}${params}`;
   if (dpop === undefined) return bearer();
-  const proof = () => dpopChallenge(dpop.algs, error.error, error.error_description, error.scope);
+  const proof = () => `DPoP algs=${quote(dpop.algs)}${params}`;
   const scheme =
     error.scheme ?? (error.error === undefined ? undefined : dpop.required ? 'DPoP' : 'Bearer');
   if (scheme === 'DPoP') return proof();
@@ -117,7 +132,11 @@ export function applyChallenge<E extends JwksAuthError>(
 
 /** Whether `options` writes the same challenge as a verifier without options of its own. */
 export function isDefaultChallenge(options: Readonly<ChallengeOptions>): boolean {
-  return options.realm === DEFAULT_REALM && options.dpop === undefined;
+  return (
+    options.realm === DEFAULT_REALM &&
+    options.dpop === undefined &&
+    options.resourceMetadata === undefined
+  );
 }
 
 /**

@@ -1,3 +1,5 @@
+import { NODE } from './platform.js';
+
 /**
  * Durations run on a monotonic clock: a wall-clock step (NTP, a VM resume,
  * an operator) must neither freeze a backoff for an hour nor keep a removed
@@ -17,13 +19,17 @@ export class FreshFor {
 
   constructor(private readonly ms: number) {}
 
-  start(): void {
-    this.value = true;
+  /** Sets the flag for `ms` (default: the whole span); a span already over clears it. */
+  start(ms: number = this.ms): void {
     clearTimeout(this.timer);
+    // Web runtimes (workerd) keep no timer between requests: without one the
+    // flag stays false, and every check reads the clock instead.
+    this.value = NODE && ms > 0;
+    if (!this.value) return;
     this.timer = setTimeout(() => {
       this.value = false;
-    }, this.ms);
-    this.timer.unref();
+    }, ms);
+    (this.timer as { unref?: () => void }).unref?.();
   }
 
   stop(): void {

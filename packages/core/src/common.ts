@@ -1,6 +1,6 @@
 /**
- * The core's public surface minus the four route checks (`requiredScopes`,
- * `claimEquals`, `claimIncludes`, `claimCheck`): what every adapter
+ * The core's public surface minus the route checks (`requiredScopes`,
+ * `requiredAuthentication`, `claimEquals`, `claimIncludes`, `claimCheck`): what every adapter
  * re-exports as it is, beside its own route helpers of those names, which
  * are framework handlers rather than checks.
  *
@@ -24,6 +24,7 @@ export {
   InvalidRequestError,
   InvalidTokenError,
   InsufficientScopeError,
+  InsufficientUserAuthenticationError,
   KeySetUnavailableError,
   HookFailedError,
   VerifierClosedError,
@@ -44,14 +45,39 @@ export type {
 export { MIN_NONCE_SECRET_LENGTH } from './dpop-options.js';
 export type { DpopOptions, MtlsOptions, ReplayStore, ResolvedDpop } from './dpop-options.js';
 export { memoryReplayStore, DEFAULT_REPLAY_ENTRIES } from './dpop-replay.js';
+export { KEY_SET_STORE_TIMEOUT } from './key-set-store.js';
+export type { KeySetStore, StoredKeySet } from './key-set-store.js';
 export { jwkThumbprint, accessTokenHash, MAX_PROOF_LENGTH } from './dpop.js';
 export type { RequestTarget } from './binding.js';
 export { MIN_RSA_BITS, MAX_RSA_BITS } from './keys.js';
 export { MAX_CANDIDATES } from './key-index.js';
 export { isCorsPreflight } from './extract.js';
+export { errorToResponse } from './web.js';
+export type { WebRequestLike } from './web.js';
 export { grantedScopes } from './authorize.js';
-export type { AuthCheck, RequiredScopesOptions } from './authorize.js';
+export type {
+  AuthCheck,
+  RequiredAuthenticationOptions,
+  RequiredScopesOptions,
+} from './authorize.js';
+export {
+  PROTECTED_RESOURCE_MAX_AGE,
+  PROTECTED_RESOURCE_WELL_KNOWN,
+  protectedResourceMetadataUrl,
+} from './protected-resource.js';
+export type {
+  ProtectedResourceOptions,
+  ProtectedResourceResponse,
+  ResolvedProtectedResource,
+} from './protected-resource.js';
 export type { JwksAuthEvent, FetchReason } from './events.js';
+export { CHANNELS } from './tracing.js';
+export type {
+  VerifyTraceContext,
+  FetchTraceContext,
+  StaleMessage,
+  TracedError,
+} from './tracing.js';
 export type {
   Confirmation,
   VerifyResult,

@@ -90,7 +90,8 @@ export class JwksLocator {
 
   constructor(
     private readonly context: LocatorContext,
-    private readonly signal: AbortSignal,
+    /** Read when a discovery request starts (the key set's `LazyAbort`). */
+    private readonly abort: { readonly signal: AbortSignal },
   ) {}
 
   /** The URL for the next fetch, given how the previous ones went. */
@@ -111,7 +112,7 @@ export class JwksLocator {
       found = await discoverJwksUri(
         context.issuer,
         context.options,
-        this.signal,
+        this.abort.signal,
         context.allowInsecureHttp,
       );
     } catch (error) {

@@ -5,7 +5,9 @@
  * current and the previous window are accepted, so a nonce lives at least
  * `lifetime` and at most twice that. The first secret signs; all verify.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from './platform.js';
+
+const { createHmac, timingSafeEqual } = nodeCrypto;
 
 /** What a nonce check found. */
 export type NonceVerdict =

@@ -4,7 +4,7 @@
  * the clock, the replay store and the server's nonces. Proofs are never
  * cached; the access token's own verdict may be.
  */
-import { createHash, createPublicKey } from 'node:crypto';
+import { nodeCrypto } from './platform.js';
 import type { KeyObject } from 'node:crypto';
 import type { Algorithm } from './algorithms.js';
 import type { ResolvedDpop } from './dpop-options.js';
@@ -16,6 +16,8 @@ import { checkCritical, verifySignature } from './jws.js';
 import { decodeSegment, parseCompact } from './token.js';
 import { parseHttpUrl } from './http-url.js';
 import type { MaybePromise } from './types.js';
+
+const { createHash, createPublicKey } = nodeCrypto;
 
 /** Longest proof accepted, in characters (an RSA-4096 proof with its key is about 1.8 KB). */
 export const MAX_PROOF_LENGTH = 4096;

@@ -8,6 +8,8 @@ import { InvalidTokenError } from './errors.js';
 import type { JwksAuthError } from './errors.js';
 import { rsaLengthOk } from './jws.js';
 import { MAX_CANDIDATES } from './key-index.js';
+import type { KeyRecord } from './keys.js';
+import { NODE } from './platform.js';
 
 /**
  * The reference engine: jose's `jwtVerify` with WebCrypto keys, the engine
@@ -21,8 +23,9 @@ export const joseEngine: Engine = async (token, parts, alg, issuer, candidates) 
   const tried = candidates.slice(0, MAX_CANDIDATES);
   for (let i = 0; i < tried.length; i += 1) {
     const key = tried[i]!;
-    // Both engines use only keys that node:crypto imports (an EC point on its curve, say).
-    const keyObject = key.keyObject();
+    // Both engines use only keys that node:crypto imports (an EC point on its
+    // curve, say); on the Web path, those WebCrypto imports (below).
+    const keyObject = NODE ? key.keyObject() : undefined;
     if (keyObject === null) {
       lastError = noUsableKey();
       continue;
@@ -38,7 +41,9 @@ export const joseEngine: Engine = async (token, parts, alg, issuer, candidates) 
     // the exact length as well, so both engines keep one encoding per signature.
     if (
       ALGORITHMS[alg].kty === 'RSA' &&
-      !rsaLengthOk(keyObject, Buffer.from(token.slice(parts.lastDot + 1), 'base64url'))
+      (keyObject === undefined
+        ? !webRsaLengthOk(key, token.length - parts.lastDot - 1)
+        : !rsaLengthOk(keyObject, Buffer.from(token.slice(parts.lastDot + 1), 'base64url')))
     ) {
       lastError = badSignature();
       continue;
@@ -62,6 +67,16 @@ export const joseEngine: Engine = async (token, parts, alg, issuer, candidates) 
   }
   throw exhausted(lastError, candidates.length);
 };
+
+/**
+ * {@link rsaLengthOk} without `node:crypto`: the signature's byte length from
+ * its base64url length, the modulus's from `n` (canonical, no leading zero
+ * byte: the key judge saw to it).
+ */
+function webRsaLengthOk(key: KeyRecord, signatureChars: number): boolean {
+  const n = key.jwk.n;
+  return typeof n === 'string' && (signatureChars * 3) >> 2 === (n.length * 3) >> 2;
+}
 
 const CLAIM_CODES: Record<string, [JwksAuthError['code'], string]> = {
   iss: ['ERR_ISSUER_INVALID', 'the token issuer is not accepted'],

@@ -23,6 +23,7 @@ export type JwksAuthErrorCode =
   | 'ERR_CLAIM_INVALID'
   | 'ERR_TOKEN_REVOKED'
   | 'ERR_INSUFFICIENT_SCOPE'
+  | 'ERR_INSUFFICIENT_USER_AUTHENTICATION'
   | 'ERR_CLAIM_CHECK_FAILED'
   | 'ERR_JWKS_UNAVAILABLE'
   | 'ERR_DISCOVERY_FAILED'
@@ -40,6 +41,7 @@ export type BearerErrorName =
   | 'invalid_request'
   | 'invalid_token'
   | 'insufficient_scope'
+  | 'insufficient_user_authentication'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce';
 
@@ -51,6 +53,10 @@ interface ErrorInit {
   headers?: Record<string, string>;
   description?: string;
   scope?: string;
+  /** RFC 9470 §3 `acr_values` (space-separated) a step-up challenge names. */
+  acrValues?: string;
+  /** RFC 9470 §3 `max_age` (seconds) a step-up challenge names. */
+  maxAge?: number;
   cause?: unknown;
   retryAfter?: number;
 }
@@ -80,6 +86,10 @@ export class JwksAuthError extends Error {
   readonly error_description: string | undefined;
   /** The scope a 403 `insufficient_scope` names (RFC 6750 §3). */
   readonly scope: string | undefined;
+  /** The authentication context classes a 401 `insufficient_user_authentication` asks for (RFC 9470 §3, space-separated). */
+  readonly acr_values: string | undefined;
+  /** The largest authentication age (seconds) a 401 `insufficient_user_authentication` accepts (RFC 9470 §3). */
+  readonly max_age: number | undefined;
   /**
    * The scheme the request used, when it sent credentials; the challenge
    * names it (set at the verifier's edge). Undefined: no credentials.
@@ -101,6 +111,8 @@ export class JwksAuthError extends Error {
     this.error = error;
     this.error_description = error === undefined ? undefined : (init.description ?? message);
     this.scope = init.scope;
+    this.acr_values = init.acrValues;
+    this.max_age = init.maxAge;
     this.scheme = init.scheme;
     this.expose = status < 500;
     // The default challenge up front: a verifier without options of its own
@@ -143,6 +155,23 @@ export class InsufficientScopeError extends JwksAuthError {
     init: ErrorInit = {},
   ) {
     super(code, 403, 'insufficient_scope', message, init);
+  }
+}
+
+/**
+ * 401 `insufficient_user_authentication` (RFC 9470): the token is valid, but
+ * the user's authentication is too weak (`acr`) or too old (`auth_time`); the
+ * challenge says what a new token needs (`acr_values`, `max_age`).
+ */
+export class InsufficientUserAuthenticationError extends JwksAuthError {
+  constructor(message: string, init: ErrorInit = {}) {
+    super(
+      'ERR_INSUFFICIENT_USER_AUTHENTICATION',
+      401,
+      'insufficient_user_authentication',
+      message,
+      init,
+    );
   }
 }
 

@@ -99,7 +99,7 @@ function fromBody(request: RequestLike): string | undefined {
     return undefined;
   }
   const { body } = request;
-  if (typeof body === 'object' && body !== null && !Buffer.isBuffer(body)) {
+  if (typeof body === 'object' && body !== null && !ArrayBuffer.isView(body)) {
     return single((body as Record<string, unknown>).access_token, 'body');
   }
   if (typeof body === 'string') {

@@ -1,5 +1,6 @@
 import { httpGet, TooLargeError } from './http-get.js';
 import type { GetResult } from './http-get.js';
+import { NODE } from './platform.js';
 
 /** Why a metadata or key set request failed. */
 export class FetchError extends Error {
@@ -14,11 +15,13 @@ export class FetchError extends Error {
 }
 
 export interface FetchJsonOptions {
-  /** A custom `fetch` (the `jwks.fetch` option); `node:http` / `node:https` when undefined. */
+  /** A custom `fetch` (the `jwks.fetch` option); `node:http` / `node:https` when undefined on Node, the global `fetch` on the Web path. */
   fetch: typeof globalThis.fetch | undefined;
   timeoutDuration: number;
   maxResponseBytes: number;
   signal?: AbortSignal | undefined;
+  /** When given, receives the size in bytes of a body that was read (for tracing). */
+  stats?: { bytes?: number | undefined } | undefined;
 }
 
 /**
@@ -62,10 +65,13 @@ async function request(
   options: FetchJsonOptions,
   signal: AbortSignal,
 ): Promise<Record<string, unknown>> {
+  // Web runtimes have no node:http: their own fetch it is.
+  const fetch = options.fetch ?? (NODE ? undefined : globalThis.fetch);
   const text =
-    options.fetch === undefined
+    fetch === undefined
       ? await viaNode(url, options.maxResponseBytes, signal)
-      : await viaFetch(url, options.fetch, options.maxResponseBytes, signal);
+      : await viaFetch(url, fetch, options.maxResponseBytes, signal);
+  if (options.stats !== undefined) options.stats.bytes = new TextEncoder().encode(text).byteLength;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -137,5 +143,11 @@ async function readLimited(response: Response, limit: number, url: string): Prom
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
 }

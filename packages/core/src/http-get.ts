@@ -6,9 +6,10 @@
  * for the rest of its life (see docs/benchmarks.md), and a request every few
  * minutes gains nothing from a pooled client.
  */
-import { request as httpRequest } from 'node:http';
+import type * as NodeHttp from 'node:http';
 import type { IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type * as NodeHttps from 'node:https';
+import { builtin } from './platform.js';
 
 /** What a GET answered: its status and, for a 200, its body (at most `maxBytes`). */
 export interface GetResult {
@@ -26,7 +27,12 @@ export class TooLargeError extends Error {}
  */
 export function httpGet(url: string, maxBytes: number, signal: AbortSignal): Promise<GetResult> {
   return new Promise((resolve, reject) => {
-    const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+    // Loaded on first use (a key set request every few minutes), never on the Web path.
+    const module = url.startsWith('https:')
+      ? builtin<typeof NodeHttps>('node:https')
+      : builtin<typeof NodeHttp>('node:http');
+    if (module === undefined) throw new Error('node:http is not available on this runtime');
+    const send = module.request;
     const req = send(url, {
       method: 'GET',
       headers: { accept: 'application/json' },

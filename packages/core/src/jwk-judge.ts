@@ -6,6 +6,8 @@
  */
 import { ALGORITHMS, SUPPORTED_ALGORITHMS, algorithmsFor } from './algorithms.js';
 import type { Algorithm } from './algorithms.js';
+import { base64urlBytes } from './platform.js';
+import { isCanonicalBase64url } from './token.js';
 
 /** RSA moduli outside this range (bits) are never used, even when the key set lists them. */
 export const MIN_RSA_BITS = 2048;
@@ -55,10 +57,9 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
  * Decodes a base64url member only when it is the one canonical spelling of
  * its bytes (no padding, no unused bits), so two spellings never make two keys.
  */
-function canonicalBytes(value: string): Buffer | undefined {
+function canonicalBytes(value: string): Uint8Array | undefined {
   if (value.length === 0 || value.length % 4 === 1 || !BASE64URL.test(value)) return undefined;
-  const bytes = Buffer.from(value, 'base64url');
-  return bytes.toString('base64url') === value ? bytes : undefined;
+  return isCanonicalBase64url(value) ? base64urlBytes(value) : undefined;
 }
 
 /**

@@ -1,8 +1,10 @@
-import { constants, verify as cryptoVerify } from 'node:crypto';
+import { nodeCrypto } from './platform.js';
 import type { KeyObject } from 'node:crypto';
 import { ALGORITHMS, DIGEST_BYTES, SUPPORTED_ALGORITHMS } from './algorithms.js';
 import type { Algorithm, AlgorithmSpec } from './algorithms.js';
 import { InvalidTokenError } from './errors.js';
+
+const { constants, verify: cryptoVerify } = nodeCrypto;
 
 type Check = (data: Buffer, key: KeyObject, signature: Buffer) => boolean;
 

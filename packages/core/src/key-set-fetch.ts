@@ -28,12 +28,14 @@ export async function fetchKeys(
   options: ResolvedJwksOptions,
   signal: AbortSignal,
   previous: readonly KeyRecord[],
+  stats?: { bytes?: number | undefined },
 ): Promise<FetchedKeys> {
   const document = await fetchJson(uri, {
     fetch: options.fetch,
     timeoutDuration: options.timeoutDuration,
     maxResponseBytes: options.maxResponseBytes,
     signal,
+    stats,
   });
   const parsed = parseKeySet(document);
   const { keys, unimportable } = carryOver(previous, parsed.keys);
@@ -54,7 +56,7 @@ export async function fetchKeys(
  * (an EC point off its curve), so no unusable key ever takes one of a
  * token's candidate places, and both engines use the same keys.
  */
-function carryOver(
+export function carryOver(
   previous: readonly KeyRecord[],
   parsed: KeyRecord[],
 ): { keys: KeyRecord[]; unimportable: number } {
@@ -64,7 +66,7 @@ function carryOver(
   for (const key of parsed) {
     const same = byIdentity.get(key.identity);
     if (same !== undefined) keys.push(same);
-    else if (key.keyObject() !== null) keys.push(key);
+    else if (key.importable()) keys.push(key);
     else unimportable += 1;
   }
   return { keys, unimportable };

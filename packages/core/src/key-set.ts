@@ -6,10 +6,23 @@ import { emitEvent } from './events.js';
 import type { FetchReason, JwksAuthEvent } from './events.js';
 import { FetchError } from './fetch-json.js';
 import { KeyIndex } from './key-index.js';
+import { LazyAbort } from './lazy-abort.js';
 import { fetchKeys, unavailableError } from './key-set-fetch.js';
+import { KeySetSharing } from './key-set-store.js';
+import type { SharedKeys } from './key-set-store.js';
 import type { UnavailableCode } from './key-set-fetch.js';
+import { parseKeySet } from './keys.js';
 import type { KeyRecord } from './keys.js';
 import type { Algorithm } from './options.js';
+import {
+  fetchContext,
+  fetchedKeys,
+  fetchTracing,
+  settleFetch,
+  staleChannel,
+  traced,
+} from './tracing.js';
+import type { FetchTraceContext } from './tracing.js';
 import type { MaybePromise } from './types.js';
 
 /** Share of `cacheMaxAge` after which a request starts a background refresh. */
@@ -39,7 +52,7 @@ export class RemoteKeySet {
   private lastError: Error | undefined;
   private lastStatus: number | undefined;
   private inflight: Promise<KeyIndex> | undefined;
-  private readonly abort = new AbortController();
+  private readonly abort = new LazyAbort();
   private uri: string | undefined;
   private readonly locator: JwksLocator;
   private lastCode: UnavailableCode = 'ERR_JWKS_UNAVAILABLE';
@@ -50,6 +63,11 @@ export class RemoteKeySet {
   private readonly servable = (): boolean => this.fresh.value || this.isServable();
   /** From an install until refresh-ahead time: a cached verdict needs no clock read. */
   private readonly fresh: FreshFor;
+  /** The context of the `jwks-auth:jwks.fetch` trace of the load under way, when traced. */
+  private trace: FetchTraceContext | undefined;
+  /** The fleet's shared key set (`jwks.store`), when configured. */
+  private readonly shared: KeySetSharing | undefined;
+  private readonly closed = (): boolean => this.abort.aborted;
 
   constructor(private readonly context: KeySetContext) {
     const { cacheMaxAge, maxStaleAge } = context.options;
@@ -57,7 +75,29 @@ export class RemoteKeySet {
     this.servableFor = cacheMaxAge + maxStaleAge;
     this.fresh = new FreshFor(this.refreshAfter);
     this.uri = context.jwksUri;
-    this.locator = new JwksLocator(context, this.abort.signal);
+    this.locator = new JwksLocator(context, this.abort);
+    const { store } = context.options;
+    this.shared =
+      store && new KeySetSharing(store, context.issuer, context.jwksUri, context.options);
+    const { preload } = context.options;
+    if (preload !== undefined) {
+      this.preloaded = parseKeySet(preload).keys.filter((key) => key.importable());
+    }
+  }
+
+  /** `jwks.preload`'s keys until the first request installs them. */
+  private preloaded: KeyRecord[] | undefined;
+
+  /**
+   * Installs the preloaded keys (`jwks.preload`) as a set due for its
+   * refresh-ahead: they serve at once, and this first request starts the
+   * fetch that replaces them, in the background. Done at the first request,
+   * not at creation: workerd's clock reads 0 in a module's global scope.
+   */
+  private usePreloaded(keys: KeyRecord[]): MaybePromise<KeyIndex> {
+    this.preloaded = undefined;
+    this.install(keys, this.refreshAfter);
+    return this.current();
   }
 
   /**
@@ -69,6 +109,11 @@ export class RemoteKeySet {
     const index = this.current();
     if (index instanceof Promise) return index.then((i) => this.select(i, alg, kid));
     return this.select(index, alg, kid);
+  }
+
+  /** The fetch in flight, if any (the verifier hands it to an adapter's `waitUntil`). */
+  get pending(): Promise<unknown> | undefined {
+    return this.inflight;
   }
 
   /** Moves a key that just verified a token to the front, so it is tried first next time. */
@@ -109,7 +154,10 @@ export class RemoteKeySet {
   /** Current keys, fetching or refreshing as their age requires. */
   current(): MaybePromise<KeyIndex> {
     const { index } = this;
-    if (index === undefined) return this.refresh('initial');
+    if (index === undefined) {
+      const { preloaded } = this;
+      return preloaded === undefined ? this.refresh('initial') : this.usePreloaded(preloaded);
+    }
     const age = monotonic() - this.fetchedAt;
     if (age < this.refreshAfter) return index;
     if (age <= this.context.options.cacheMaxAge) {
@@ -132,13 +180,17 @@ export class RemoteKeySet {
   private isServable(): boolean {
     const age = monotonic() - this.fetchedAt;
     if (age < this.refreshAfter) return true;
-    if (age > this.servableFor || this.abort.signal.aborted) return false;
+    if (age > this.servableFor || this.abort.aborted) return false;
     this.current();
     return true;
   }
 
   private reportStale(age: number): void {
     const now = monotonic();
+    // Every use for the channel (metrics count them); the event at most once a second.
+    if (this.failures > 0 && staleChannel.hasSubscribers) {
+      staleChannel.publish?.({ issuer: this.context.issuer, uri: this.uri ?? '', ageMs: age });
+    }
     if (this.failures === 0 || now - this.staleReportedAt < 1000) return;
     this.staleReportedAt = now;
     this.emit({ type: 'jwks_stale', issuer: this.context.issuer, uri: this.uri ?? '', ageMs: age });
@@ -159,7 +211,8 @@ export class RemoteKeySet {
       return Promise.reject(this.unavailable(retryInMs));
     }
     this.lastAttemptAt = now;
-    const attempt = this.load(reason).finally(() => {
+    const load = fetchTracing.hasSubscribers ? this.tracedLoad(reason) : this.load(reason);
+    const attempt = load.finally(() => {
       this.inflight = undefined;
     });
     this.inflight = attempt;
@@ -173,11 +226,23 @@ export class RemoteKeySet {
   }
 
   private background(reason: FetchReason): void {
-    if (this.inflight !== undefined || monotonic() < this.retryAt || this.abort.signal.aborted) {
+    if (this.inflight !== undefined || monotonic() < this.retryAt || this.abort.aborted) {
       return;
     }
     // Errors are recorded by load() and reported through onEvent.
     this.refresh(reason).catch(() => undefined);
+  }
+
+  /** `load` as one `jwks-auth:jwks.fetch` trace (tracing.ts); loads never overlap (single flight). */
+  private tracedLoad(reason: FetchReason): Promise<KeyIndex> {
+    const context = fetchContext(this.context.issuer, this.uri ?? '', reason);
+    const started = monotonic();
+    this.trace = context;
+    const settle = (c: FetchTraceContext, _: KeyIndex | undefined, error: unknown): void => {
+      this.trace = undefined;
+      settleFetch(c, error, monotonic() - started, this.uri, this.lastStatus);
+    };
+    return traced(fetchTracing, context, settle, () => this.load(reason));
   }
 
   private async load(reason: FetchReason): Promise<KeyIndex> {
@@ -185,13 +250,18 @@ export class RemoteKeySet {
     let uri = this.uri;
     let code: UnavailableCode = 'ERR_DISCOVERY_FAILED';
     try {
+      const stored = await this.shared?.before(reason, this.index?.keys ?? [], this.closed);
+      if (stored !== undefined) return this.adopt(stored);
       uri = await this.locator.locate(this.failures, this.lastStatus);
       code = 'ERR_JWKS_UNAVAILABLE';
       this.uri = uri;
       const previous = this.index?.keys ?? [];
       const { options } = this.context;
-      const { keys, refused } = await fetchKeys(uri, options, this.abort.signal, previous);
+      const { trace } = this;
+      const { keys, refused } = await fetchKeys(uri, options, this.abort.signal, previous, trace);
+      if (trace !== undefined) fetchedKeys(trace, uri, keys.length, refused);
       const index = this.install(keys);
+      this.shared?.after(uri, keys);
       this.failures = 0;
       this.retryAt = 0;
       this.lastError = undefined;
@@ -208,6 +278,7 @@ export class RemoteKeySet {
       return index;
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
+      this.shared?.failed();
       this.failures += 1;
       this.lastStatus = error instanceof FetchError ? error.status : undefined;
       const { backoffInitial, backoffMax } = this.context.options;
@@ -226,15 +297,27 @@ export class RemoteKeySet {
     }
   }
 
+  /** Installs keys another process fetched (`jwks.store`): as good as a fetch of our own, `ageMs` ago. */
+  private adopt({ keys, uri, ageMs }: SharedKeys): KeyIndex {
+    this.uri ??= uri;
+    const index = this.install(keys, ageMs);
+    this.failures = 0;
+    this.retryAt = 0;
+    this.lastError = undefined;
+    this.lastStatus = undefined;
+    return index;
+  }
+
   /** Swaps in a fresh key set; every previous record not carried over is retired, which drops the cached verdicts it made. */
-  private install(next: KeyRecord[]): KeyIndex {
+  private install(next: KeyRecord[], ageMs = 0): KeyIndex {
     const kept = new Set(next);
     for (const old of this.index?.keys ?? []) if (!kept.has(old)) old.alive = false;
     for (const key of next) key.servable = this.servable;
     const index = new KeyIndex(next);
     this.index = index;
-    this.fetchedAt = monotonic();
-    if (!this.abort.signal.aborted) this.fresh.start();
+    this.fetchedAt = monotonic() - ageMs;
+    // A set installed already aged (adopted from a store, preloaded) is fresh only for what is left.
+    if (!this.abort.aborted) this.fresh.start(this.refreshAfter - ageMs);
     return index;
   }
 

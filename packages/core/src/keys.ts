@@ -3,12 +3,14 @@
  * record per distinct key, each importing its `node:crypto` and WebCrypto
  * keys once.
  */
-import { createPublicKey } from 'node:crypto';
+import { NODE, nodeCrypto } from './platform.js';
 import type { JsonWebKey, KeyObject, webcrypto } from 'node:crypto';
 import { importJWK } from 'jose';
 import type { JWK } from 'jose';
 import type { Algorithm } from './algorithms.js';
 import { judgeJwk } from './jwk-judge.js';
+
+const { createPublicKey } = nodeCrypto;
 
 // The RSA size limits are part of the public surface, which exports them from here.
 export { MAX_RSA_BITS, MIN_RSA_BITS } from './jwk-judge.js';
@@ -57,6 +59,15 @@ export class KeyRecord {
       this.imported.set(alg, key);
     }
     return key;
+  }
+
+  /**
+   * Whether the key may take a token's candidate place: `node:crypto`
+   * imports it; on the Web path (no `node:crypto`) the judge's verdict
+   * stands, and a key WebCrypto refuses fails at its first use.
+   */
+  importable(): boolean {
+    return NODE ? this.keyObject() !== null : true;
   }
 
   /**

@@ -1,6 +1,8 @@
 import type { DpopOptions, MtlsOptions, ResolvedDpop } from './dpop-options.js';
 import type { Algorithm } from './algorithms.js';
 import type { JwksAuthEvent } from './events.js';
+import type { ProtectedResourceOptions, ResolvedProtectedResource } from './protected-resource.js';
+import type { KeySetStore } from './key-set-store.js';
 import type { VerifyResult } from './types.js';
 
 // The algorithm list is derived from its table in algorithms.ts; it is still exported from here.
@@ -55,11 +57,30 @@ export interface JwksOptions {
    * `timeoutDuration` even if it ignores the abort signal.
    */
   fetch?: typeof globalThis.fetch | undefined;
+  /**
+   * A key set store shared by the processes of a fleet (`redisKeySetStore`
+   * from `@jwks-auth/redis`): key sets are read from it before fetching, one
+   * process at a time refreshes them, and a store that fails or is slow
+   * (2 s per call at most) is skipped. Default: none.
+   */
+  store?: KeySetStore | undefined;
+  /**
+   * A key set document (`{ keys: [...] }`, bundled with the app or read from
+   * KV) installed when the verifier is created, so a fresh process or
+   * isolate verifies its first token without a fetch. The first request
+   * starts a background fetch whose answer replaces it, as a refresh does.
+   * Single issuer only; validated at creation (a malformed document or one
+   * without a usable key throws a `TypeError`). Default: none.
+   */
+  preload?: { keys: readonly unknown[] } | undefined;
 }
 
 /** The `jwks` options with defaults applied; `fetch` stays undefined for the default transport. */
-export type ResolvedJwksOptions = Required<Omit<JwksOptions, 'fetch'>> & {
+export type ResolvedJwksOptions = Required<Omit<JwksOptions, 'fetch' | 'store' | 'preload'>> & {
   fetch: typeof globalThis.fetch | undefined;
+  store: KeySetStore | undefined;
+  /** The validated `preload` document (a frozen copy), parsed by each key set. */
+  preload: Readonly<Record<string, unknown>> | undefined;
 };
 
 /** Lowest value each `jwks` duration accepts (ms): below these an API hurts itself (a fetch per request). */
@@ -86,8 +107,13 @@ export interface CacheOptions {
 export interface VerifierOptions<O = RequestLike> {
   /** Trusted issuer(s); `iss` must match exactly. */
   issuer: string | ReadonlyArray<string | IssuerConfig>;
-  /** Expected audience(s): any overlap with `aud` passes. `null` disables the check explicitly. */
-  audience: string | readonly string[] | null;
+  /**
+   * Expected audience(s): any overlap with `aud` passes. `null` disables the
+   * check explicitly. Required (a `TypeError` at creation without it), unless
+   * `protectedResource` is set: the audience is then its `resource` (with or
+   * without one trailing slash).
+   */
+  audience?: string | readonly string[] | null | undefined;
   /** JWKS URL for a single issuer. Default: discovered from the issuer. */
   jwksUri?: string;
   /** Accepted JWS algorithms. Default: every asymmetric one in {@link SUPPORTED_ALGORITHMS}. */
@@ -167,6 +193,12 @@ export interface VerifierOptions<O = RequestLike> {
    * certificate, whether or not this is set.
    */
   mtls?: MtlsOptions<O>;
+  /**
+   * OAuth 2.0 Protected Resource Metadata (RFC 9728): adapters serve the
+   * document at its well-known URL, every challenge carries
+   * `resource_metadata`, and `resource` is the default `audience`.
+   */
+  protectedResource?: ProtectedResourceOptions;
 }
 
 /** Options after validation, with defaults applied. */
@@ -195,4 +227,6 @@ export interface ResolvedOptions {
   /** DPoP, validated; undefined when off. */
   dpop: ResolvedDpop | undefined;
   mtls: { getCertificate: ((request: never) => unknown) | undefined };
+  /** RFC 9728 metadata, validated and built once; undefined when not configured. */
+  protectedResource: ResolvedProtectedResource | undefined;
 }

@@ -14,7 +14,12 @@ import {
   optionalFunction,
   rejectUnknown,
 } from './option-checks.js';
+import { isKeySetStore } from './key-set-store.js';
+import type { KeySetStore } from './key-set-store.js';
 import { JWKS_DURATION_FLOORS } from './options.js';
+import { NEEDS_NODE, NODE } from './platform.js';
+import { assertWebPlatform, resolvePreload } from './web.js';
+import { resolveProtectedResource, resourceAudience } from './protected-resource.js';
 import type {
   CacheOptions,
   IssuerConfig,
@@ -51,11 +56,14 @@ const OPTION_NAMES = new Set([
   'engine',
   'dpop',
   'mtls',
+  'protectedResource',
 ]);
 const JWKS_OPTION_NAMES = new Set([
   ...Object.keys(JWKS_DURATION_FLOORS),
   'maxResponseBytes',
   'fetch',
+  'store',
+  'preload',
 ]);
 
 const STRICT_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
@@ -142,6 +150,8 @@ function resolveJwks(jwks: unknown): ResolvedJwksOptions {
     backoffInitial: duration('backoffInitial', 1_000),
     backoffMax: duration('backoffMax', 60_000),
     fetch: fetchImpl,
+    store: resolveKeySetStore(o.store),
+    preload: resolvePreload(o.preload),
   };
   if (resolved.maxResponseBytes === 0) fail('jwks.maxResponseBytes', 'must be greater than 0');
   // Timers clamp (setTimeout) or throw (AbortSignal.timeout) beyond this.
@@ -152,6 +162,13 @@ function resolveJwks(jwks: unknown): ResolvedJwksOptions {
     fail('jwks.backoffMax', 'must be at least "jwks.backoffInitial"');
   }
   return resolved;
+}
+
+function resolveKeySetStore(store: unknown): KeySetStore | undefined {
+  if (store === undefined) return undefined;
+  if (!isKeySetStore(store))
+    fail('jwks.store', 'must be an object with get, set, lock and unlock methods');
+  return store;
 }
 
 function resolveCache(cache: unknown): number {
@@ -165,8 +182,10 @@ function resolveCache(cache: unknown): number {
 const CACHE_OPTION_NAMES = new Set(['maxEntries']);
 
 function resolveEngine(engine: unknown): 'node' | 'jose' {
-  if (engine === undefined) return 'node';
+  // Without node:crypto (workerd, browsers) WebCrypto it is.
+  if (engine === undefined) return NODE ? 'node' : 'jose';
   if (engine !== 'node' && engine !== 'jose') fail('engine', 'must be "node" or "jose"');
+  if (engine === 'node' && !NODE) fail('engine', `"node" ${NEEDS_NODE}`);
   return engine;
 }
 
@@ -215,9 +234,11 @@ export function resolveOptions(options: VerifierOptions<never>): ResolvedOptions
   const maxTokenLength = nonNegativeInteger('maxTokenLength', o.maxTokenLength, 8192);
   if (maxTokenLength === 0) fail('maxTokenLength', 'must be greater than 0');
 
-  return {
+  // `protectedResource` names the audience unless `audience` does (RFC 8707).
+  const resourceNamesAudience = o.protectedResource !== undefined && o.audience === undefined;
+  const resolved: ResolvedOptions = {
     issuers: resolveIssuers(o.issuer, o.jwksUri, allowInsecureHttp),
-    audience: resolveAudience(o.audience),
+    audience: resourceNamesAudience ? undefined : resolveAudience(o.audience),
     algorithms: resolveAlgorithms(o.algorithms),
     clockTolerance: nonNegativeNumber('clockTolerance', o.clockTolerance, 5)!,
     maxTokenAge: nonNegativeNumber('maxTokenAge', o.maxTokenAge, undefined),
@@ -239,5 +260,15 @@ export function resolveOptions(options: VerifierOptions<never>): ResolvedOptions
     engine: resolveEngine(o.engine),
     dpop: resolveDpop(o.dpop),
     mtls: resolveMtls(o.mtls),
+    protectedResource: undefined,
   };
+  resolved.protectedResource = resolveProtectedResource(o.protectedResource, {
+    ...resolved,
+    customToken: resolved.getToken !== undefined,
+  });
+  if (resourceNamesAudience && resolved.protectedResource !== undefined) {
+    resolved.audience = resourceAudience(resolved.protectedResource.resource);
+  }
+  assertWebPlatform(resolved);
+  return resolved;
 }

@@ -3,8 +3,18 @@
  * turned into a framework handler that writes its verifier's challenge
  * into the errors it passes on.
  */
-import { claimCheck, claimEquals, claimIncludes, requiredScopes } from './authorize.js';
-import type { AuthCheck, RequiredScopesOptions } from './authorize.js';
+import {
+  claimCheck,
+  claimEquals,
+  claimIncludes,
+  requiredAuthentication,
+  requiredScopes,
+} from './authorize.js';
+import type {
+  AuthCheck,
+  RequiredAuthenticationOptions,
+  RequiredScopesOptions,
+} from './authorize.js';
 import { applyChallenge, challengeOf } from './challenge.js';
 import type { ChallengeOptions } from './challenge.js';
 import { isJwksAuthError } from './errors.js';
@@ -97,6 +107,8 @@ export function checkThen<T>(
 export interface RouteHelpers<H> {
   /** Requires scopes (all, or any one with `{ any: true }`) in `scope`, `scp` or `permissions`; 403 `insufficient_scope` otherwise. */
   requiredScopes(scopes: string | readonly string[], options?: RequiredScopesOptions): H;
+  /** Requires a strong (`acr` in `acrValues`) and/or recent (`auth_time` within `maxAge` s) user authentication; 401 `insufficient_user_authentication` otherwise (RFC 9470). */
+  requiredAuthentication(options: RequiredAuthenticationOptions): H;
   /** Requires a claim to equal a value; 403 otherwise. */
   claimEquals(claim: string, value: string | number | boolean | null): H;
   /** Requires a claim (array or space-separated string) to include every value; 403 otherwise. */
@@ -109,12 +121,13 @@ export interface RouteHelpers<H> {
 }
 
 /**
- * The four route helpers, each turning the core's check into a framework
+ * The route helpers, each turning the core's check into a framework
  * handler with `toHandler`: one line per helper in every adapter.
  */
 export function routeHelpers<H>(toHandler: (check: AuthCheck) => H): RouteHelpers<H> {
   return {
     requiredScopes: (scopes, options) => toHandler(requiredScopes(scopes, options)),
+    requiredAuthentication: (options) => toHandler(requiredAuthentication(options)),
     claimEquals: (claim, value) => toHandler(claimEquals(claim, value)),
     claimIncludes: (claim, ...values) => toHandler(claimIncludes(claim, ...values)),
     claimCheck: (check, description) => toHandler(claimCheck(check, description)),

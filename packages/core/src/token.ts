@@ -1,4 +1,5 @@
 import { InvalidTokenError } from './errors.js';
+import { base64urlBytes } from './platform.js';
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
 
@@ -49,7 +50,7 @@ export function decodeSegment(
   let value: unknown;
   try {
     if (segment.length % 4 === 1) throw new TypeError('invalid base64url length');
-    value = JSON.parse(strictUtf8.decode(Buffer.from(segment, 'base64url')));
+    value = JSON.parse(strictUtf8.decode(base64urlBytes(segment)));
   } catch (cause) {
     throw malformed(`the token ${what} is not valid JSON`, cause);
   }

@@ -7,11 +7,19 @@ import type { RequestTarget } from './binding.js';
 import type { ChallengeOptions } from './challenge.js';
 import type { RequestLike, ResolvedOptions } from './options.js';
 import type { MaybePromise, VerifyResult } from './types.js';
+import type { WebRequestLike } from './web.js';
 
 /** What an adapter tells the verifier about its framework's requests. */
 export interface AdapterHooks<O> {
   /** The request's public origin (proxy-aware) and original path, for DPoP's `htu`. */
   targetOf?: (original: O) => RequestTarget | undefined;
+  /**
+   * The runtime's `waitUntil` for this request (workerd's
+   * `ctx.waitUntil`, Hono's `c.executionCtx.waitUntil`), or undefined: a
+   * key set refresh that a request starts is handed to it, so it is not
+   * cut off when the response is sent.
+   */
+  waitUntil?: (original: O) => ((promise: Promise<unknown>) => void) | undefined;
 }
 
 /** A configured verifier. Create one per app (or per middleware) and reuse it. */
@@ -19,10 +27,14 @@ export interface Verifier<O = RequestLike> {
   /** Verifies a compact JWS access token; resolves the verified claims or rejects with a `JwksAuthError`. */
   verify(token: string): Promise<VerifyResult>;
   /**
-   * Extracts the token from a request and verifies it. Resolves `undefined`
+   * Extracts the token from a request (Node-style, or a Fetch API `Request`:
+   * its headers, method and URL; never its body) and verifies it. Resolves `undefined`
    * when no token was sent and `credentialsRequired` is false.
    */
-  authenticate(request: RequestLike, original?: O): Promise<VerifyResult | undefined>;
+  authenticate(
+    request: RequestLike | WebRequestLike,
+    original?: O,
+  ): Promise<VerifyResult | undefined>;
   /**
    * Like `authenticate`, but answers synchronously when it can (a cache hit
    * with no async hook), so adapters pay no promise on the hot path. It may
@@ -31,7 +43,7 @@ export interface Verifier<O = RequestLike> {
    * `required` overrides `credentialsRequired` for this call (per-route optional auth).
    */
   handle(
-    request: RequestLike,
+    request: RequestLike | WebRequestLike,
     original?: O,
     required?: boolean,
   ): MaybePromise<VerifyResult | undefined>;

@@ -20,13 +20,23 @@ import type { KeyRecord } from './keys.js';
 import { resolveOptions } from './resolve-options.js';
 import type { RequestLike, VerifierOptions } from './options.js';
 import { revocationStage } from './revocation.js';
+import { settleVerify, traced, verifyContext, verifyTracing } from './tracing.js';
+import type { VerifyTraceContext } from './tracing.js';
 import type { JWTPayload, MaybePromise, ProtectedHeaderParameters, VerifyResult } from './types.js';
 import { deepFreeze } from './token.js';
 import { issuerOfFailure, verifyToken } from './verify-token.js';
 import type { TokenStages } from './verify-token.js';
 import type { AdapterHooks, Verifier } from './verifier.js';
+import { isWebRequest, webRequestLike } from './web.js';
+import type { WebRequestLike } from './web.js';
 
 export type { AdapterHooks, Verifier } from './verifier.js';
+
+/** What one call learns on its way: the credentials' scheme, whether the cache answered. */
+interface CallState {
+  scheme?: AuthScheme | undefined;
+  cached?: boolean | undefined;
+}
 
 /**
  * Creates a verifier. Options are validated now: a mistake throws a
@@ -51,6 +61,7 @@ export function createVerifier<O = RequestLike>(
   const challenge: Readonly<ChallengeOptions> = Object.freeze({
     realm: o.realm,
     dpop: dpop && { algs: dpop.algorithms.join(' '), required: dpop.required },
+    resourceMetadata: o.protectedResource?.metadataUrl,
   });
   const nonces = new WeakMap<object, string>();
   const bind = bindingStage(
@@ -121,13 +132,16 @@ export function createVerifier<O = RequestLike>(
     return applyChallenge(err, challenge);
   }
 
-  /** Cache, then the token stages, then revocation. Sync on a hit. */
-  function check(token: string, fromHeader: boolean): MaybePromise<VerifyResult> {
+  /** Cache, then the token stages, then revocation. Sync on a hit (`state.cached` says whether it was one). */
+  function check(token: string, fromHeader: boolean, state: CallState): MaybePromise<VerifyResult> {
     if (token.length > maxTokenLength) {
       throw new InvalidTokenError('ERR_TOKEN_TOO_LARGE', 'the token is too large');
     }
-    const hit = cache?.get(token, Date.now());
-    if (hit !== undefined) return revoked === undefined ? hit : revoked(hit);
+    if (cache !== undefined) {
+      const hit = cache.get(token, Date.now());
+      state.cached = hit !== undefined;
+      if (hit !== undefined) return revoked === undefined ? hit : revoked(hit);
+    }
     const verified = verifyToken(stages, token, fromHeader);
     if (revoked === undefined) return verified;
     return verified instanceof Promise ? verified.then(revoked) : revoked(verified);
@@ -139,7 +153,7 @@ export function createVerifier<O = RequestLike>(
     request: RequestLike,
     original: unknown,
     required: boolean,
-    state: { scheme?: AuthScheme },
+    state: CallState,
   ): MaybePromise<VerifyResult | undefined> {
     if (token === undefined) {
       if (required) throw new UnauthorizedError();
@@ -158,32 +172,47 @@ export function createVerifier<O = RequestLike>(
         },
       );
     }
-    const result = check(token, fromHeader);
+    const result = check(token, fromHeader, state);
     return result instanceof Promise
       ? result.then((r) => bind(r, scheme, request, original))
       : bind(result, scheme, request, original);
   }
 
   function handle(
-    request: RequestLike,
+    request: RequestLike | WebRequestLike,
     original: unknown = request,
     required: boolean = credentialsRequired,
   ): MaybePromise<VerifyResult | undefined> {
+    // Traced calls: a rare branch here, so the untraced hot path stays as it was.
+    if (verifyTracing.hasSubscribers) return tracedHandle(request, original, required);
     // The hot path: the exact header value of an unbound token verified
     // before, in its window, on one Authorization line. Anything else takes
     // the stages.
     if (fast !== undefined && !closed) {
-      const authorization = request?.headers?.authorization;
+      const authorization = (request as RequestLike)?.headers?.authorization;
       if (typeof authorization === 'string') {
         const hit = fast.hit(authorization, Date.now());
-        if (hit !== undefined && authorizationLines(request) === 1) {
+        if (hit !== undefined && authorizationLines(request as RequestLike) === 1) {
           return hit;
         }
+      } else if (isWebRequest(request)) {
+        // A Fetch API Request (Hono, Bun, Deno, workerd): read as a Node-style one, fast hit included.
+        return handle(webRequestLike(request), original, required);
       }
     }
-    const state: { scheme?: AuthScheme } = {};
+    return handleStages(request, original, required, {});
+  }
+
+  /** `handle` past the fast hit. */
+  function handleStages(
+    given: RequestLike | WebRequestLike,
+    original: unknown,
+    required: boolean,
+    state: CallState,
+  ): MaybePromise<VerifyResult | undefined> {
     try {
       if (closed) throw new VerifierClosedError();
+      const request = isWebRequest(given) ? webRequestLike(given) : given;
       if (typeof request !== 'object' || request === null || typeof request.headers !== 'object') {
         throw new InvalidRequestError('the request has no headers');
       }
@@ -202,6 +231,98 @@ export function createVerifier<O = RequestLike>(
     }
   }
 
+  // Out of line, so that the untraced calls allocate no closure context.
+  function tracedHandle(
+    request: RequestLike | WebRequestLike,
+    original: unknown,
+    required: boolean,
+  ): MaybePromise<VerifyResult | undefined> {
+    const context = verifyContext('handle');
+    // The fast hit, traced (a plain header object only; anything else takes the stages).
+    const authorization = (request as RequestLike)?.headers?.authorization;
+    if (fast !== undefined && !closed && typeof authorization === 'string') {
+      const hit = fast.hit(authorization, Date.now());
+      if (hit !== undefined && authorizationLines(request as RequestLike) === 1) {
+        context.cached = true;
+        return traced(verifyTracing, context, settleVerify, () => hit) as VerifyResult;
+      }
+    }
+    return traced<VerifyTraceContext, VerifyResult | undefined>(
+      verifyTracing,
+      context,
+      settleVerify,
+      () => handleStages(request, original, required, context),
+    );
+  }
+
+  function tracedVerify(token: string): Promise<VerifyResult> {
+    const context = verifyContext('verify');
+    return traced(verifyTracing, context, settleVerify, () => verifyStages(token, context));
+  }
+
+  /** Where untraced `verify` calls note what nobody reads (saves an object per call). */
+  const untraced: CallState = {};
+
+  /** `verify` for `token`; `state` collects whether the cache answered. */
+  function verifyStages(token: string, state: CallState): Promise<VerifyResult> {
+    try {
+      if (closed) throw new VerifierClosedError();
+      if (typeof token !== 'string' || token.length === 0) throw new UnauthorizedError();
+      const checked = check(token, false, state);
+      const outcome =
+        checked instanceof Promise
+          ? checked.then((r) => bind(r, 'Bearer', { headers: {} }, undefined))
+          : bind(checked, 'Bearer', { headers: {} }, undefined);
+      return outcome instanceof Promise
+        ? outcome.catch((e: unknown) => Promise.reject(rejected(e)))
+        : Promise.resolve(outcome);
+    } catch (error) {
+      return Promise.reject(rejected(error));
+    }
+  }
+
+  /**
+   * Hands the key set requests in flight (a refresh-ahead a request just
+   * started, say) to the adapter's `waitUntil` for `original`, once each:
+   * on runtimes that stop work when the response is sent (workerd), that is
+   * what lets the refresh finish.
+   */
+  const handed = new WeakSet<Promise<unknown>>();
+  function keepAlive(original: unknown): void {
+    for (const state of issuers.values()) {
+      const pending = state.keySet.pending;
+      if (pending === undefined || handed.has(pending)) continue;
+      handed.add(pending);
+      try {
+        adapter.waitUntil?.(original as O)?.(pending.catch(() => undefined));
+      } catch {
+        // No execution context for this request: the refresh runs as far as the runtime lets it.
+      }
+    }
+  }
+
+  /** `handle` for adapters that give `waitUntil`: key set requests started meanwhile are handed to it. */
+  function handleKeepingAlive(
+    request: RequestLike | WebRequestLike,
+    original: unknown = request,
+    required: boolean = credentialsRequired,
+  ): MaybePromise<VerifyResult | undefined> {
+    let outcome: MaybePromise<VerifyResult | undefined>;
+    try {
+      outcome = handle(request, original, required);
+    } finally {
+      keepAlive(original);
+    }
+    if (outcome instanceof Promise) {
+      const after = () => keepAlive(original);
+      outcome.then(after, after);
+    }
+    return outcome;
+  }
+
+  // Node adapters give no `waitUntil` and keep `handle` as it is.
+  const entry = adapter.waitUntil === undefined ? handle : handleKeepingAlive;
+
   return {
     options: o,
     challenge,
@@ -212,25 +333,13 @@ export function createVerifier<O = RequestLike>(
       nonces.delete(original);
       return { 'DPoP-Nonce': nonce };
     },
-    handle,
+    handle: entry,
     async authenticate(request, original) {
-      return handle(request, original);
+      return entry(request, original);
     },
     verify(token) {
-      try {
-        if (closed) throw new VerifierClosedError();
-        if (typeof token !== 'string' || token.length === 0) throw new UnauthorizedError();
-        const checked = check(token, false);
-        const outcome =
-          checked instanceof Promise
-            ? checked.then((r) => bind(r, 'Bearer', { headers: {} }, undefined))
-            : bind(checked, 'Bearer', { headers: {} }, undefined);
-        return outcome instanceof Promise
-          ? outcome.catch((e: unknown) => Promise.reject(rejected(e)))
-          : Promise.resolve(outcome);
-      } catch (error) {
-        return Promise.reject(rejected(error));
-      }
+      if (verifyTracing.hasSubscribers) return tracedVerify(token);
+      return verifyStages(token, untraced);
     },
     async warmup() {
       if (closed) throw new VerifierClosedError();

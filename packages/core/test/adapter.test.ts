@@ -96,7 +96,7 @@ describe('route checks and helpers', () => {
     await expect(outcome(later)).resolves.toMatchObject({ message: 'async no' });
   });
 
-  it('routeHelpers builds the four helpers through one toHandler', () => {
+  it('routeHelpers builds the five helpers through one toHandler', () => {
     const made: AuthCheck[] = [];
     const helpers = routeHelpers((check) => {
       made.push(check);
@@ -106,7 +106,12 @@ describe('route checks and helpers', () => {
     expect(helpers.claimEquals('org', 'acme')).toBe(2);
     expect(helpers.claimIncludes('roles', 'admin')).toBe(3);
     expect(helpers.claimCheck(() => true, 'd')).toBe(4);
+    expect(helpers.requiredAuthentication({ maxAge: 60 })).toBe(5);
     expect(() => made[0]!(null)).toThrow(expect.objectContaining({ code: 'ERR_NO_TOKEN' }));
+    expect(() => made[4]!({ payload: {} } as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INSUFFICIENT_USER_AUTHENTICATION', max_age: 60 }),
+    );
+    expect(() => helpers.requiredAuthentication({ maxAge: -1 })).toThrow(TypeError);
     expect(() => helpers.requiredScopes('a', { any: 1 as never })).toThrow(TypeError);
   });
 

@@ -53,6 +53,10 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   for (const alg of algorithms) {
     if (!isTestAlg(alg)) throw new TypeError(`Unsupported algorithm: ${String(alg)}`);
   }
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TypeError(`Unsupported port: ${String(options.port)}`);
+  }
   const discovery = options.discovery ?? 'both';
   if (!DISCOVERY_MODES.includes(discovery)) {
     throw new TypeError(`Unsupported discovery mode: ${String(discovery)}`);
@@ -106,7 +110,7 @@ class LocalTestIssuer implements TestIssuer {
   async start(): Promise<void> {
     const keys = await Promise.all(this.#algorithms.map((alg) => this.#generate(alg, {})));
     for (const key of keys) this.#hold(key, true);
-    this.#port = await listen(this.#server, 0);
+    this.#port = await listen(this.#server, this.#options.port ?? 0);
   }
 
   get url(): string {

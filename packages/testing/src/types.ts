@@ -19,6 +19,8 @@ export type TestAlg =
 export interface TestIssuerOptions {
   /** One signing key is generated per algorithm at start; default `['RS256']`. */
   algorithms?: TestAlg[];
+  /** Port to bind on 127.0.0.1, an integer from 0 to 65535; default 0 (the OS chooses one). */
+  port?: number;
   /** Issuer path suffix, e.g. `'/tenant-a'`; default `''` (the issuer never has a trailing slash). */
   path?: string;
   /** Which well-known metadata documents are served; default `'both'`. */
