@@ -6,6 +6,8 @@
  * Each adapter test builds an app with {@link ROUTES}, merges `prepared.options`
  * over {@link baseOptions}, sends `prepared.request` and checks the response
  * with {@link expectAuthHeaders} plus the body its framework renders.
+ * {@link METADATA_CASES} are requests for the RFC 9728 metadata document
+ * (any method), checked with {@link expectMetadataResponse}.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,10 +30,16 @@ export const ROUTES = {
   scoped: '/scoped',
   /** Also behind `claimEquals(REQUIRED_CLAIM.name, REQUIRED_CLAIM.value)`. */
   claim: '/claim',
+  /** Also behind `requiredAuthentication(REQUIRED_AUTHENTICATION)` (RFC 9470 step-up). */
+  stepUp: '/step-up',
 } as const;
 
 export const REQUIRED_SCOPE = 'write:messages';
 export const REQUIRED_CLAIM = { name: 'org', value: 'acme' } as const;
+export const REQUIRED_AUTHENTICATION = {
+  acrValues: ['urn:example:mfa', 'urn:example:hwk'],
+  maxAge: 300,
+} as const satisfies { acrValues: readonly string[]; maxAge: number };
 
 /** The verifier options of the shared issuer (discovery, default algorithms). */
 export function baseOptions(issuer: TestIssuer): SharedOptions {
@@ -113,6 +121,184 @@ const invalidToken = (code: JwksAuthErrorCode, message: string) =>
 
 const HEADER_SYNTAX = 'the Authorization header must be Bearer followed by one token';
 const HEADER_SYNTAX_QUOTED = HEADER_SYNTAX;
+
+/** RFC 9728 resource identifiers of the cases: without a path (the shared audience) and with one. */
+export const RESOURCE = AUDIENCE;
+export const MCP_RESOURCE = `${AUDIENCE}/mcp`;
+/** Their metadata URLs (RFC 9728 §3.1), which challenges name in `resource_metadata`. */
+export const RESOURCE_METADATA = `${AUDIENCE}/.well-known/oauth-protected-resource`;
+export const MCP_RESOURCE_METADATA = `${AUDIENCE}/.well-known/oauth-protected-resource/mcp`;
+
+const pointer = (url: string) => `, resource_metadata="${url}"`;
+
+/** `resource_metadata` on every challenge (RFC 9728 §5.1), the audience a resource implies (RFC 8707), the URL rules. */
+const PROTECTED_RESOURCE_CASES: readonly HttpCase[] = [
+  {
+    name: 'no token (protectedResource without a path)',
+    prepare: async () => ({
+      request: get({}),
+      options: { protectedResource: { resource: RESOURCE } },
+    }),
+    status: 401,
+    code: 'ERR_NO_TOKEN',
+    message: 'no bearer token in the request',
+    wwwAuthenticate: `Bearer realm="api"${pointer(RESOURCE_METADATA)}`,
+  },
+  {
+    name: 'no token, Host of another site (protectedResource with a path)',
+    prepare: async () => ({
+      request: get({ host: 'attacker.example.test' }),
+      options: { protectedResource: { resource: MCP_RESOURCE } },
+    }),
+    status: 401,
+    code: 'ERR_NO_TOKEN',
+    message: 'no bearer token in the request',
+    wwwAuthenticate: `Bearer realm="api"${pointer(MCP_RESOURCE_METADATA)}`,
+  },
+  {
+    name: 'expired (protectedResource)',
+    prepare: async (issuer) => ({
+      request: get(bearer(await issuer.sign({ exp: now() - 60 }))),
+      options: { protectedResource: { resource: MCP_RESOURCE } },
+    }),
+    ...invalidToken('ERR_TOKEN_EXPIRED', 'the token has expired'),
+    wwwAuthenticate: `Bearer realm="api", error="invalid_token", error_description="the token has expired"${pointer(MCP_RESOURCE_METADATA)}`,
+  },
+  {
+    name: 'scope check failed (protectedResource): scope and resource_metadata',
+    prepare: async (issuer) => ({
+      request: get(bearer(await issuer.sign()), ROUTES.scoped),
+      options: { protectedResource: { resource: MCP_RESOURCE } },
+    }),
+    status: 403,
+    code: 'ERR_INSUFFICIENT_SCOPE',
+    error: 'insufficient_scope',
+    message: 'the token lacks a required scope',
+    wwwAuthenticate: `Bearer realm="api", error="insufficient_scope", error_description="the token lacks a required scope", scope="write:messages"${pointer(MCP_RESOURCE_METADATA)}`,
+  },
+  {
+    name: 'audience from the resource, trailing slash normalised',
+    prepare: async (issuer) => ({
+      request: get(bearer(await issuer.sign())),
+      options: { audience: undefined, protectedResource: { resource: `${AUDIENCE}/` } },
+    }),
+    status: 200,
+  },
+  {
+    name: 'audience from the resource: a token for another audience',
+    prepare: async (issuer) => ({
+      request: get(bearer(await issuer.sign())),
+      options: { audience: undefined, protectedResource: { resource: MCP_RESOURCE } },
+    }),
+    ...invalidToken('ERR_AUDIENCE_INVALID', 'the token audience is not accepted'),
+    wwwAuthenticate: `Bearer realm="api", error="invalid_token", error_description="the token audience is not accepted"${pointer(MCP_RESOURCE_METADATA)}`,
+  },
+  {
+    name: 'an explicit audience wins over the resource',
+    prepare: async (issuer) => ({
+      request: get(bearer(await issuer.sign())),
+      options: { protectedResource: { resource: MCP_RESOURCE } },
+    }),
+    status: 200,
+  },
+  {
+    name: 'bare well-known path when the resource has a path: not the document',
+    prepare: async () => ({
+      request: get({}, '/.well-known/oauth-protected-resource'),
+      options: { protectedResource: { resource: MCP_RESOURCE } },
+    }),
+    status: 401,
+    code: 'ERR_NO_TOKEN',
+    message: 'no bearer token in the request',
+    wwwAuthenticate: `Bearer realm="api"${pointer(MCP_RESOURCE_METADATA)}`,
+  },
+  {
+    name: 'resource with a trailing slash: the path without it is not the document',
+    prepare: async () => ({
+      request: get({}, '/.well-known/oauth-protected-resource/mcp'),
+      options: { protectedResource: { resource: `${MCP_RESOURCE}/` } },
+    }),
+    status: 401,
+    code: 'ERR_NO_TOKEN',
+    message: 'no bearer token in the request',
+    wwwAuthenticate: `Bearer realm="api"${pointer(`${MCP_RESOURCE_METADATA}/`)}`,
+  },
+];
+
+const STEP_UP = (message: string, extra = '') =>
+  ({
+    status: 401,
+    code: 'ERR_INSUFFICIENT_USER_AUTHENTICATION',
+    error: 'insufficient_user_authentication',
+    message,
+    wwwAuthenticate: `Bearer realm="api", error="insufficient_user_authentication", error_description="${message}", acr_values="urn:example:mfa urn:example:hwk", max_age="300"${extra}`,
+  }) as const;
+const WEAK = 'a stronger authentication of the user is required';
+const OLD = 'a more recent authentication of the user is required';
+
+/** `requiredAuthentication` (RFC 9470): 401 `insufficient_user_authentication` naming `acr_values` and `max_age`. */
+const STEP_UP_CASES: readonly HttpCase[] = [
+  {
+    name: 'step-up: no acr',
+    prepare: async (issuer) => ({
+      request: get(bearer(await issuer.sign({ auth_time: now() })), ROUTES.stepUp),
+    }),
+    ...STEP_UP(WEAK),
+  },
+  {
+    name: 'step-up: acr not accepted',
+    prepare: async (issuer) => ({
+      request: get(
+        bearer(await issuer.sign({ acr: 'urn:example:pwd', auth_time: now() })),
+        ROUTES.stepUp,
+      ),
+    }),
+    ...STEP_UP(WEAK),
+  },
+  {
+    name: 'step-up: authentication older than maxAge',
+    prepare: async (issuer) => ({
+      request: get(
+        bearer(await issuer.sign({ acr: 'urn:example:mfa', auth_time: now() - 600 })),
+        ROUTES.stepUp,
+      ),
+    }),
+    ...STEP_UP(OLD),
+  },
+  {
+    name: 'step-up: no auth_time',
+    prepare: async (issuer) => ({
+      request: get(bearer(await issuer.sign({ acr: 'urn:example:mfa' })), ROUTES.stepUp),
+    }),
+    ...STEP_UP(OLD),
+  },
+  {
+    name: 'step-up (protectedResource): resource_metadata too',
+    prepare: async (issuer) => ({
+      request: get(bearer(await issuer.sign({ acr: 'urn:example:pwd' })), ROUTES.stepUp),
+      options: { protectedResource: { resource: MCP_RESOURCE } },
+    }),
+    ...STEP_UP(WEAK, pointer(MCP_RESOURCE_METADATA)),
+  },
+  {
+    name: 'step-up: no token',
+    prepare: async () => ({ request: get({}, ROUTES.stepUp) }),
+    status: 401,
+    code: 'ERR_NO_TOKEN',
+    message: 'no bearer token in the request',
+    wwwAuthenticate: 'Bearer realm="api"',
+  },
+  {
+    name: 'step-up passed',
+    prepare: async (issuer) => ({
+      request: get(
+        bearer(await issuer.sign({ acr: 'urn:example:hwk', auth_time: now() - 10 })),
+        ROUTES.stepUp,
+      ),
+    }),
+    status: 200,
+  },
+];
 
 export const HTTP_CASES: readonly HttpCase[] = [
   {
@@ -296,6 +482,8 @@ export const HTTP_CASES: readonly HttpCase[] = [
     }),
     status: 200,
   },
+  ...PROTECTED_RESOURCE_CASES,
+  ...STEP_UP_CASES,
   {
     name: 'claim check passed',
     prepare: async (issuer) => ({
@@ -325,3 +513,177 @@ export function expectMessage(c: HttpCase, message: unknown): void {
 
 /** Payload claims a 200 case must expose to the route (`sub` of the shared issuer's tokens). */
 export const EXPECTED_SUB = 'test-user';
+
+/**
+ * A request for the RFC 9728 metadata document, and the response every
+ * adapter must give it: served by the authentication middleware (plugin)
+ * itself, without authentication.
+ */
+export interface MetadataCase {
+  name: string;
+  /** Merged over {@link baseOptions}. */
+  options: Partial<SharedOptions>;
+  request: {
+    method: 'GET' | 'HEAD' | 'OPTIONS' | 'POST' | 'DELETE';
+    path: string;
+    headers?: Record<string, string>;
+  };
+  status: number;
+  /** Headers that must be present with exactly these values (lower-case names). */
+  headers: Record<string, string>;
+  /** The JSON document the body must be; `''` for no body; undefined: not checked. */
+  body?: (issuer: TestIssuer) => Record<string, unknown> | '';
+  /** The document whose JSON length `Content-Length` must give (HEAD: the length of GET's body). */
+  lengthOf?: (issuer: TestIssuer) => Record<string, unknown>;
+}
+
+const METADATA_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'access-control-allow-origin': '*',
+  'cache-control': 'public, max-age=3600',
+} as const;
+
+const plainDocument =
+  (resource: string) =>
+  (issuer: TestIssuer): Record<string, unknown> => ({
+    resource,
+    authorization_servers: [issuer.issuer],
+    bearer_methods_supported: ['header'],
+  });
+
+const metadataGet = (
+  name: string,
+  resource: string,
+  path: string,
+  extra: Partial<MetadataCase> = {},
+): MetadataCase => ({
+  name,
+  options: { protectedResource: { resource } },
+  request: { method: 'GET', path },
+  status: 200,
+  headers: METADATA_HEADERS,
+  body: plainDocument(resource),
+  ...extra,
+});
+
+const MCP_PATH = '/.well-known/oauth-protected-resource/mcp';
+
+export const METADATA_CASES: readonly MetadataCase[] = [
+  metadataGet('GET, resource with a path', MCP_RESOURCE, MCP_PATH),
+  metadataGet('GET, resource without a path', RESOURCE, '/.well-known/oauth-protected-resource'),
+  metadataGet(
+    'GET, resource with "/" as its path',
+    `${RESOURCE}/`,
+    '/.well-known/oauth-protected-resource',
+  ),
+  metadataGet(
+    'GET, resource with a trailing slash: kept at the end of the path',
+    `${MCP_RESOURCE}/`,
+    `${MCP_PATH}/`,
+  ),
+  metadataGet('GET with a query string', MCP_RESOURCE, `${MCP_PATH}?x=1`),
+  metadataGet('GET with an invalid token: no authentication', MCP_RESOURCE, MCP_PATH, {
+    request: { method: 'GET', path: MCP_PATH, headers: { authorization: 'Bearer not-a-jwt' } },
+  }),
+  metadataGet('GET on another Host: the same document', MCP_RESOURCE, MCP_PATH, {
+    request: { method: 'GET', path: MCP_PATH, headers: { host: 'attacker.example.test' } },
+  }),
+  metadataGet('GET, every member', MCP_RESOURCE, MCP_PATH, {
+    options: {
+      allowQueryToken: true,
+      dpop: { algorithms: ['ES256'] },
+      protectedResource: {
+        resource: MCP_RESOURCE,
+        authorizationServers: ['https://as.example.test'],
+        scopesSupported: ['mcp:tools', REQUIRED_SCOPE],
+        resourceName: 'Example MCP server',
+        documentation: 'https://docs.example.test/mcp',
+        tls_client_certificate_bound_access_tokens: false,
+      },
+    },
+    body: () => ({
+      resource: MCP_RESOURCE,
+      authorization_servers: ['https://as.example.test'],
+      scopes_supported: ['mcp:tools', REQUIRED_SCOPE],
+      bearer_methods_supported: ['header', 'query'],
+      dpop_signing_alg_values_supported: ['ES256'],
+      dpop_bound_access_tokens_required: false,
+      resource_name: 'Example MCP server',
+      resource_documentation: 'https://docs.example.test/mcp',
+      tls_client_certificate_bound_access_tokens: false,
+    }),
+  }),
+  {
+    name: 'HEAD: the headers of GET, no body',
+    options: { protectedResource: { resource: MCP_RESOURCE } },
+    request: { method: 'HEAD', path: MCP_PATH },
+    status: 200,
+    body: () => '',
+    headers: METADATA_HEADERS,
+    lengthOf: plainDocument(MCP_RESOURCE),
+  },
+  {
+    name: 'OPTIONS: a CORS preflight answer',
+    options: { protectedResource: { resource: MCP_RESOURCE } },
+    request: {
+      method: 'OPTIONS',
+      path: MCP_PATH,
+      headers: {
+        origin: 'https://app.example.test',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'mcp-protocol-version',
+      },
+    },
+    status: 204,
+    body: () => '',
+    headers: {
+      'access-control-allow-origin': '*',
+      'access-control-allow-methods': 'GET, HEAD',
+      'access-control-allow-headers': '*',
+      'access-control-max-age': '3600',
+    },
+  },
+  {
+    name: 'POST: 405 with Allow',
+    options: { protectedResource: { resource: MCP_RESOURCE } },
+    request: { method: 'POST', path: MCP_PATH },
+    status: 405,
+    headers: { allow: 'GET, HEAD, OPTIONS' },
+  },
+  {
+    name: 'DELETE: 405 with Allow',
+    options: { protectedResource: { resource: MCP_RESOURCE } },
+    request: { method: 'DELETE', path: MCP_PATH },
+    status: 405,
+    headers: { allow: 'GET, HEAD, OPTIONS' },
+  },
+];
+
+/**
+ * Asserts a metadata response: status, the case's headers, no challenge,
+ * and the body (the exact document, with a matching `Content-Length`).
+ */
+export function expectMetadataResponse(
+  c: MetadataCase,
+  issuer: TestIssuer,
+  response: { status: number; headers: Record<string, unknown>; text: string },
+): void {
+  const picked = Object.fromEntries(Object.keys(c.headers).map((h) => [h, response.headers[h]]));
+  expect({ status: response.status, headers: picked }).toEqual({
+    status: c.status,
+    headers: c.headers,
+  });
+  expect(response.headers['www-authenticate']).toBeUndefined();
+  const length = c.lengthOf?.(issuer);
+  if (length !== undefined) {
+    expect(response.headers['content-length']).toBe(
+      String(Buffer.byteLength(JSON.stringify(length))),
+    );
+  }
+  const body = c.body?.(issuer);
+  if (body === '') expect(response.text).toBe('');
+  else if (body !== undefined) {
+    expect(JSON.parse(response.text)).toEqual(body);
+    expect(response.headers['content-length']).toBe(String(Buffer.byteLength(response.text)));
+  }
+}

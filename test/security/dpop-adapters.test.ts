@@ -1,5 +1,6 @@
 /**
- * DPoP (RFC 9449) through the three adapters over real HTTP on 127.0.0.1:
+ * DPoP (RFC 9449) through the adapters over real HTTP on 127.0.0.1 (Hono on
+ * `@hono/node-server`):
  * `htu` is built from the framework's own view of the request (proxy-aware
  * only when the framework is told to trust a proxy), challenges name the
  * scheme, and server nonces travel in `DPoP-Nonce` on errors and successes.
@@ -13,6 +14,8 @@ import { jwksAuth as expressAuth } from '@jwks-auth/express';
 import type { JwksAuthOptions as ExpressOptions } from '@jwks-auth/express';
 import { jwksAuth as fastifyAuth } from '@jwks-auth/fastify';
 import type { JwksAuthOptions as FastifyOptions } from '@jwks-auth/fastify';
+import { jwksAuth as honoAuth } from '@jwks-auth/hono';
+import type { JwksAuthEnv, JwksAuthOptions as HonoOptions } from '@jwks-auth/hono';
 import { jwksAuth as koaAuth } from '@jwks-auth/koa';
 import type { JwksAuthOptions as KoaOptions } from '@jwks-auth/koa';
 import { createDpopKey, createTestIssuer } from '@jwks-auth/testing';
@@ -20,12 +23,14 @@ import type { DpopKey, TestIssuer } from '@jwks-auth/testing';
 import express from 'express';
 import express4 from 'express4';
 import Fastify from 'fastify';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono } from 'hono';
 import Koa from 'koa';
 import Koa2 from 'koa2';
 import { listen, stop } from './harness.js';
 
 /** Each adapter, on each framework major it supports. */
-const TARGETS = ['express', 'express4', 'koa', 'koa2', 'fastify'] as const;
+const TARGETS = ['express', 'express4', 'koa', 'koa2', 'fastify', 'hono'] as const;
 type Target = (typeof TARGETS)[number];
 
 const AUD = 'https://api.example.test';
@@ -100,6 +105,16 @@ async function start(
       await app.listen({ port: 0, host: '127.0.0.1' });
       const address = app.server.address() as { port: number };
       return { base: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+    }
+    case 'hono': {
+      const app = new Hono<JwksAuthEnv>();
+      const auth = honoAuth(options as unknown as HonoOptions);
+      app.use(auth);
+      app.get('/orders', (c) => c.json(body(c.var.auth)));
+      app.get('/admin', auth.requiredScopes('admin'), (c) => c.json(body(c.var.auth)));
+      const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+      const base = await listen(server);
+      return { base, close: async () => (auth.verifier.close(), await stop(server)) };
     }
   }
 }

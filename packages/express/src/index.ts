@@ -4,6 +4,7 @@ import {
   authenticateInto,
   callbackGuard,
   errorResponse,
+  protectedResourceResponse,
   routeHelpers,
 } from '@jwks-auth/core/adapter';
 import type { AuthTarget, RouteHelpers } from '@jwks-auth/core/adapter';
@@ -41,6 +42,8 @@ function targetOf(req: Request): { origin: string; path: string } {
  * sets `req.auth`. Failures go to `next(err)` as a `JwksAuthError` whose
  * `status` and `headers` (`WWW-Authenticate`, `Retry-After`) Express renders
  * as they are. Options are validated here: a mistake throws a `TypeError` now.
+ * With `protectedResource`, it also answers its RFC 9728 metadata document
+ * (mount it at the root: the well-known path is absolute).
  *
  * @example
  * const auth = jwksAuth({ issuer: 'https://id.example.com/', audience: 'https://api.example.com' });
@@ -52,6 +55,9 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
   const verifier = createVerifier<Request>(options, { targetOf });
   const nonces = verifier.options.dpop?.nonce !== undefined;
   function authenticate(req: Request, res: Response, next: (error?: unknown) => void): void {
+    const metadata = protectedResourceResponse(verifier, req.method, req.originalUrl);
+    if (metadata !== undefined)
+      return void res.writeHead(metadata.status, metadata.headers).end(metadata.body);
     const respond = nonces ? (headers: Record<string, string>) => res.set(headers) : undefined;
     authenticateInto(verifier, req, req, req as unknown as AuthTarget, next, undefined, respond);
   }
@@ -69,12 +75,15 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
  * @example
  * app.post('/messages', requiredScopes('write:messages'), handler);
  * app.get('/acme', claimEquals('org_id', 'acme'), handler);
+ * app.post('/transfer', requiredAuthentication({ acrValues: ['urn:example:mfa'] }), handler);
  * app.delete('/users/:id', claimIncludes('roles', 'admin'), handler);
  * app.get('/inbox', claimCheck((p) => p.email_verified === true, 'email must be verified'), handler);
  */
 const standalone: RouteHelpers<RequestHandler> = routeHelpers(callbackGuard<RequestHandler>());
 export const requiredScopes: RouteHelpers<RequestHandler>['requiredScopes'] =
   standalone.requiredScopes;
+export const requiredAuthentication: RouteHelpers<RequestHandler>['requiredAuthentication'] =
+  standalone.requiredAuthentication;
 export const claimEquals: RouteHelpers<RequestHandler>['claimEquals'] = standalone.claimEquals;
 export const claimIncludes: RouteHelpers<RequestHandler>['claimIncludes'] =
   standalone.claimIncludes;

@@ -11,11 +11,14 @@ import {
   AUDIENCE,
   EXPECTED_SUB,
   HTTP_CASES,
+  METADATA_CASES,
+  REQUIRED_AUTHENTICATION,
   REQUIRED_CLAIM,
   REQUIRED_SCOPE,
   ROUTES,
   baseOptions,
   expectAuthHeaders,
+  expectMetadataResponse,
 } from '../../../test/http-cases.js';
 import {
   InvalidTokenError,
@@ -27,6 +30,7 @@ import {
   claimIncludes,
   jwksAuth,
   jwksAuthErrorHandler,
+  requiredAuthentication,
   requiredScopes,
 } from '../src/index.js';
 import type { JwksAuthOptions, Verifier } from '../src/index.js';
@@ -113,6 +117,7 @@ describe.each(MAJORS)('on $name', ({ name, pkg, major, framework, del, nestedQue
     app.get(ROUTES.protected, reply);
     app.get(ROUTES.scoped, requiredScopes(REQUIRED_SCOPE), reply);
     app.get(ROUTES.claim, claimEquals(REQUIRED_CLAIM.name, REQUIRED_CLAIM.value), reply);
+    app.get(ROUTES.stepUp, requiredAuthentication(REQUIRED_AUTHENTICATION), reply);
     setup(app);
     return app;
   }
@@ -140,6 +145,42 @@ describe.each(MAJORS)('on $name', ({ name, pkg, major, framework, del, nestedQue
       } finally {
         await prepared.cleanup?.();
       }
+    });
+  });
+
+  describe('RFC 9728 metadata document, served by the middleware', () => {
+    it.each(METADATA_CASES)('$name → $status', async (c) => {
+      const app = buildApp({ ...baseOptions(issuer), ...c.options });
+      const { method, path, headers = {} } = c.request;
+      const verb = method.toLowerCase() as 'get' | 'head' | 'options' | 'post' | 'delete';
+      const res = await request(app)[verb](path).set(headers);
+      expectMetadataResponse(c, issuer, {
+        status: res.status,
+        headers: res.headers,
+        text: res.text ?? '',
+      });
+    });
+
+    it("gives the middleware's requiredAuthentication its realm and resource_metadata", async () => {
+      const auth = jwksAuth({
+        issuer: issuer.issuer,
+        realm: 'orders',
+        protectedResource: { resource: AUDIENCE },
+      });
+      verifiers.push(auth.verifier);
+      const app = newApp();
+      app.get('/mfa', auth, auth.requiredAuthentication({ acrValues: ['urn:example:mfa'] }), reply);
+      const weak = await request(app)
+        .get('/mfa')
+        .set('authorization', await bearer({ acr: 'pwd' }));
+      expect(weak.status).toBe(401);
+      expect(weak.headers['www-authenticate']).toBe(
+        'Bearer realm="orders", error="insufficient_user_authentication", error_description="a stronger authentication of the user is required", acr_values="urn:example:mfa", resource_metadata="https://api.example.test/.well-known/oauth-protected-resource"',
+      );
+      const strong = await request(app)
+        .get('/mfa')
+        .set('authorization', await bearer({ acr: 'urn:example:mfa' }));
+      expect(strong.status).toBe(200);
     });
   });
 

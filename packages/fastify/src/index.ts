@@ -5,6 +5,7 @@ import {
   assertRouteSetting,
   authenticateRoute,
   callbackGuard,
+  protectedResourceResponse,
   routeHelpers,
 } from '@jwks-auth/core/adapter';
 import type { AuthTarget, Done, RouteHelpers } from '@jwks-auth/core/adapter';
@@ -54,6 +55,30 @@ const plugin: FastifyPluginCallback<JwksAuthOptions> = (app, options, done) => {
     const respond = nonces ? (h: Record<string, string>) => void reply.headers(h) : undefined;
     authenticateRoute(verifier, request, request, target, next as Done, setting, route, respond);
   };
+  const metadataPath = verifier.options.protectedResource?.metadataPath;
+  if (metadataPath !== undefined) {
+    // The challenges name the document at the absolute well-known path: a
+    // prefix would serve it elsewhere, and clients would never find it.
+    if (app.prefix !== '') {
+      return done(
+        new TypeError(
+          `"protectedResource" needs the plugin registered without a prefix (this scope has "${app.prefix}"): its document lives at ${metadataPath}`,
+        ),
+      );
+    }
+    // RFC 9728 metadata, public: these routes skip authentication.
+    app.route({
+      method: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      // A literal path: ':' would start a route parameter (find-my-way's escape is '::').
+      url: metadataPath.replaceAll(':', '::'),
+      config: { jwksAuth: false },
+      exposeHeadRoute: false,
+      handler(request, reply) {
+        const m = protectedResourceResponse(verifier, request.method, metadataPath)!;
+        return reply.code(m.status).headers(m.headers).send(m.body);
+      },
+    });
+  }
   // A token in the body (RFC 6750 §2.2) can only be read once the body is parsed.
   app.addHook(verifier.options.allowBodyToken ? 'preValidation' : 'onRequest', authenticate);
   app.addHook('onClose', (_instance, closed) => {
@@ -65,7 +90,9 @@ const plugin: FastifyPluginCallback<JwksAuthOptions> = (app, options, done) => {
 
 /**
  * Fastify plugin: authenticates every route of its scope (`onRequest`;
- * `preValidation` with `allowBodyToken`) and sets `request.auth`. Failures
+ * `preValidation` with `allowBodyToken`) and sets `request.auth`. With
+ * `protectedResource`, it registers the RFC 9728 metadata route (GET, HEAD,
+ * OPTIONS; 405 for other methods), which skips authentication. Failures
  * reach Fastify's error handler as a `JwksAuthError` (`statusCode`, `headers`).
  * Per route, `config: { jwksAuth: false | 'optional' | true }`. `app.jwksAuth`
  * holds its verifier (for `warmup()`) and route helpers with its challenge.
@@ -86,6 +113,8 @@ export default jwksAuth;
 const standalone: RouteHelpers<JwksAuthHook> = routeHelpers(callbackGuard<JwksAuthHook>());
 export const requiredScopes: RouteHelpers<JwksAuthHook>['requiredScopes'] =
   standalone.requiredScopes;
+export const requiredAuthentication: RouteHelpers<JwksAuthHook>['requiredAuthentication'] =
+  standalone.requiredAuthentication;
 export const claimEquals: RouteHelpers<JwksAuthHook>['claimEquals'] = standalone.claimEquals;
 export const claimIncludes: RouteHelpers<JwksAuthHook>['claimIncludes'] = standalone.claimIncludes;
 export const claimCheck: RouteHelpers<JwksAuthHook>['claimCheck'] = standalone.claimCheck;

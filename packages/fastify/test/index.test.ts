@@ -8,12 +8,15 @@ import {
   AUDIENCE,
   EXPECTED_SUB,
   HTTP_CASES,
+  METADATA_CASES,
+  REQUIRED_AUTHENTICATION,
   REQUIRED_CLAIM,
   REQUIRED_SCOPE,
   ROUTES,
   baseOptions,
   expectAuthHeaders,
   expectMessage,
+  expectMetadataResponse,
 } from '../../../test/http-cases.js';
 import jwksAuthDefault, {
   claimCheck,
@@ -21,6 +24,7 @@ import jwksAuthDefault, {
   claimIncludes,
   isJwksAuthError,
   jwksAuth,
+  requiredAuthentication,
   requiredScopes,
 } from '../src/index.js';
 import type { JwksAuthHook, JwksAuthOptions } from '../src/index.js';
@@ -52,6 +56,7 @@ async function buildApp(
     { preHandler: claimEquals(REQUIRED_CLAIM.name, REQUIRED_CLAIM.value) },
     reply,
   );
+  app.get(ROUTES.stepUp, { preHandler: requiredAuthentication(REQUIRED_AUTHENTICATION) }, reply);
   setup(app);
   return app;
 }
@@ -109,6 +114,77 @@ describe("HTTP contract, rendered by Fastify's default error handler", () => {
     } finally {
       await prepared.cleanup?.();
     }
+  });
+});
+
+describe('RFC 9728 metadata document, served by routes the plugin registers', () => {
+  it.each(METADATA_CASES)('$name → $status', async (c) => {
+    const app = await buildApp({ ...baseOptions(issuer), ...c.options });
+    const res = await app.inject({
+      method: c.request.method,
+      url: c.request.path,
+      headers: c.request.headers ?? {},
+    });
+    expectMetadataResponse(c, issuer, {
+      status: res.statusCode,
+      headers: res.headers,
+      text: res.body,
+    });
+  });
+
+  it('refuses to register under a prefix, where the document would miss its URL', async () => {
+    const app = Fastify({ logger: false });
+    apps.push(app);
+    const registered = app.register(
+      async (api) => {
+        await api.register(jwksAuth, {
+          issuer: issuer.issuer,
+          protectedResource: { resource: `${AUDIENCE}/mcp` },
+        });
+      },
+      { prefix: '/api' },
+    );
+    await expect(registered).rejects.toThrow(
+      /"protectedResource" needs the plugin registered without a prefix \(this scope has "\/api"\)/,
+    );
+  });
+
+  it('serves a resource whose path has a ":" at that literal path', async () => {
+    const app = await buildApp({
+      ...baseOptions(issuer),
+      audience: undefined,
+      protectedResource: { resource: `${AUDIENCE}/v1:mcp` },
+    });
+    const res = await app.inject({ url: '/.well-known/oauth-protected-resource/v1:mcp' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ resource: `${AUDIENCE}/v1:mcp` });
+    const other = await app.inject({ url: '/.well-known/oauth-protected-resource/v1other' });
+    expect(other.statusCode).toBe(401);
+  });
+
+  it("gives app.jwksAuth.requiredAuthentication the plugin's realm and resource_metadata", async () => {
+    const app = Fastify({ logger: false });
+    apps.push(app);
+    await app.register(jwksAuth, {
+      issuer: issuer.issuer,
+      realm: 'orders',
+      protectedResource: { resource: AUDIENCE },
+    });
+    app.get(
+      '/mfa',
+      { preHandler: app.jwksAuth.requiredAuthentication({ acrValues: ['urn:example:mfa'] }) },
+      reply,
+    );
+    const weak = await inject(app, { url: '/mfa', headers: await bearer({ acr: 'pwd' }) });
+    expect(weak.statusCode).toBe(401);
+    expect(weak.headers['www-authenticate']).toBe(
+      'Bearer realm="orders", error="insufficient_user_authentication", error_description="a stronger authentication of the user is required", acr_values="urn:example:mfa", resource_metadata="https://api.example.test/.well-known/oauth-protected-resource"',
+    );
+    const strong = await inject(app, {
+      url: '/mfa',
+      headers: await bearer({ acr: 'urn:example:mfa' }),
+    });
+    expect(strong.statusCode).toBe(200);
   });
 });
 

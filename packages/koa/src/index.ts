@@ -4,6 +4,7 @@ import {
   authenticateThen,
   challengeOf,
   checkThen,
+  protectedResourceResponse,
   requestFor,
   routeHelpers,
 } from '@jwks-auth/core/adapter';
@@ -36,7 +37,8 @@ const guard =
  * sets `ctx.state.auth`. Failures are thrown as a `JwksAuthError` whose
  * `status`, `headers` (`WWW-Authenticate`, `Retry-After`) and `expose` Koa's
  * `ctx.onerror` renders as they are. Options are validated here: a mistake
- * throws a `TypeError` now.
+ * throws a `TypeError` now. With `protectedResource`, it also answers its
+ * RFC 9728 metadata document (mount it before any router, unprefixed).
  *
  * @example
  * const auth = jwksAuth({ issuer: 'https://id.example.com/', audience: 'https://api.example.com' });
@@ -51,8 +53,16 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
     targetOf: (ctx) => ({ origin: `${ctx.protocol}://${ctx.host}`, path: ctx.originalUrl }),
   });
   const nonces = verifier.options.dpop?.nonce !== undefined;
-  const authenticate: Middleware = (ctx, next) =>
-    authenticateThen(
+  const authenticate: Middleware = (ctx, next) => {
+    const metadata = protectedResourceResponse(verifier, ctx.method, ctx.originalUrl);
+    if (metadata !== undefined) {
+      ctx.status = metadata.status;
+      ctx.set(metadata.headers);
+      // HEAD keeps the document's Content-Length; Koa writes no body for HEAD.
+      if (metadata.body !== undefined) ctx.body = metadata.body;
+      return Promise.resolve();
+    }
+    return authenticateThen(
       verifier,
       requestFor(verifier, ctx.req, ctx.request),
       ctx,
@@ -60,6 +70,7 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
       next,
       nonces ? (headers) => ctx.set(headers) : undefined,
     );
+  };
   return Object.assign(authenticate, { verifier }, routeHelpers(guard(verifier.challenge)));
 }
 
@@ -70,11 +81,14 @@ export function jwksAuth(options: JwksAuthOptions): JwksAuthMiddleware {
  * @example
  * router.post('/messages', requiredScopes('write:messages'), handler);
  * router.get('/acme', claimEquals('org_id', 'acme'), handler);
+ * router.post('/transfer', requiredAuthentication({ maxAge: 300 }), handler);
  * router.delete('/users/:id', claimIncludes('roles', 'admin'), handler);
  * router.get('/inbox', claimCheck((p) => p.email_verified === true, 'email must be verified'), handler);
  */
 const standalone: RouteHelpers<Middleware> = routeHelpers(guard());
 export const requiredScopes: RouteHelpers<Middleware>['requiredScopes'] = standalone.requiredScopes;
+export const requiredAuthentication: RouteHelpers<Middleware>['requiredAuthentication'] =
+  standalone.requiredAuthentication;
 export const claimEquals: RouteHelpers<Middleware>['claimEquals'] = standalone.claimEquals;
 export const claimIncludes: RouteHelpers<Middleware>['claimIncludes'] = standalone.claimIncludes;
 export const claimCheck: RouteHelpers<Middleware>['claimCheck'] = standalone.claimCheck;

@@ -11,12 +11,15 @@ import {
   AUDIENCE,
   EXPECTED_SUB,
   HTTP_CASES,
+  METADATA_CASES,
+  REQUIRED_AUTHENTICATION,
   REQUIRED_CLAIM,
   REQUIRED_SCOPE,
   ROUTES,
   baseOptions,
   expectAuthHeaders,
   expectMessage,
+  expectMetadataResponse,
 } from '../../../test/http-cases.js';
 import {
   JwksAuthError,
@@ -25,6 +28,7 @@ import {
   claimIncludes,
   isJwksAuthError,
   jwksAuth,
+  requiredAuthentication,
   requiredScopes,
 } from '../src/index.js';
 import type { JwksAuthOptions, Verifier } from '../src/index.js';
@@ -92,6 +96,7 @@ describe.each(MAJORS)('on $name', ({ name, pkg, major, Framework, back }) => {
     app.use(route(ROUTES.protected));
     app.use(route(ROUTES.scoped, requiredScopes(REQUIRED_SCOPE)));
     app.use(route(ROUTES.claim, claimEquals(REQUIRED_CLAIM.name, REQUIRED_CLAIM.value)));
+    app.use(route(ROUTES.stepUp, requiredAuthentication(REQUIRED_AUTHENTICATION)));
     return app;
   }
 
@@ -99,6 +104,44 @@ describe.each(MAJORS)('on $name', ({ name, pkg, major, Framework, back }) => {
     const require = createRequire(import.meta.url);
     expect(require(`${pkg}/package.json`).version).toMatch(new RegExp(`^${major}\\.`));
     expect(typeof (new Framework().context as { back?: unknown }).back).toBe(back);
+  });
+
+  describe('RFC 9728 metadata document, served by the middleware', () => {
+    it.each(METADATA_CASES)('$name → $status', async (c) => {
+      const app = buildApp({ ...baseOptions(issuer), ...c.options });
+      const { method, path, headers = {} } = c.request;
+      const verb = method.toLowerCase() as 'get' | 'head' | 'options' | 'post' | 'delete';
+      const res = await request(app.callback())[verb](path).set(headers);
+      expectMetadataResponse(c, issuer, {
+        status: res.status,
+        headers: res.headers,
+        text: res.text ?? '',
+      });
+    });
+
+    it("gives the middleware's requiredAuthentication its realm and resource_metadata", async () => {
+      const app = new Framework();
+      app.silent = true;
+      const auth = jwksAuth({
+        issuer: issuer.issuer,
+        realm: 'orders',
+        protectedResource: { resource: AUDIENCE },
+      });
+      verifiers.push(auth.verifier);
+      app.use(auth);
+      app.use(route('/mfa', auth.requiredAuthentication({ acrValues: ['urn:example:mfa'] })));
+      const weak = await request(app.callback())
+        .get('/mfa')
+        .set('authorization', await bearer({ acr: 'pwd' }));
+      expect(weak.status).toBe(401);
+      expect(weak.headers['www-authenticate']).toBe(
+        'Bearer realm="orders", error="insufficient_user_authentication", error_description="a stronger authentication of the user is required", acr_values="urn:example:mfa", resource_metadata="https://api.example.test/.well-known/oauth-protected-resource"',
+      );
+      const strong = await request(app.callback())
+        .get('/mfa')
+        .set('authorization', await bearer({ acr: 'urn:example:mfa' }));
+      expect(strong.status).toBe(200);
+    });
   });
 
   describe("HTTP contract, rendered by Koa's ctx.onerror", () => {

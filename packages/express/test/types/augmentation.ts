@@ -66,8 +66,9 @@ app.get('/wrong', (req, res) => {
   res.end();
 });
 
-// @ts-expect-error audience is required (null opts out explicitly)
-jwksAuth({ issuer });
+// audience is optional in the type (`protectedResource` may name it); without either, jwksAuth throws.
+// @ts-expect-error protectedResource needs its resource
+jwksAuth({ issuer, protectedResource: { resourceName: 'API' } });
 // @ts-expect-error getToken receives the Express request
 jwksAuth({ issuer, audience: null, getToken: (req: { other: string }) => req.other });
 // @ts-expect-error unknown option

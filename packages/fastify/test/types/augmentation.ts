@@ -47,8 +47,9 @@ app.get('/strict', { config: { jwksAuth: true }, preHandler: requiredScopes('rea
 
 // @ts-expect-error config.jwksAuth is boolean | 'optional'
 app.get('/typo', { config: { jwksAuth: 'required' } }, async () => ({}));
-// @ts-expect-error audience is required (null opts out explicitly)
-void app.register(jwksAuth, { issuer });
+// audience is optional in the type (`protectedResource` may name it); without either, register fails.
+// @ts-expect-error protectedResource needs its resource
+void app.register(jwksAuth, { issuer, protectedResource: { resourceName: 'API' } });
 
 // The plugin's decorator: its verifier, and route helpers bound to its realm.
 const warmed: Promise<void> = app.jwksAuth.verifier.warmup();

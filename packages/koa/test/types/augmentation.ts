@@ -58,8 +58,9 @@ app.use((ctx) => {
   ctx.state.auth = 'token';
 });
 
-// @ts-expect-error audience is required (null opts out explicitly)
-jwksAuth({ issuer });
+// audience is optional in the type (`protectedResource` may name it); without either, jwksAuth throws.
+// @ts-expect-error protectedResource needs its resource
+jwksAuth({ issuer, protectedResource: { resourceName: 'API' } });
 // @ts-expect-error getToken receives the Koa context
 jwksAuth({ issuer, audience: null, getToken: (ctx: { other: string }) => ctx.other });
 // @ts-expect-error unknown option
