@@ -19,5 +19,32 @@ declare module 'oidc-provider' {
     readonly issuer: string;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     on(event: string, listener: (...args: unknown[]) => void): this;
+    /** Adds Koa middleware in front of the provider's routes. */
+    use(
+      middleware: (
+        ctx: {
+          path: string;
+          req: IncomingMessage;
+          res: ServerResponse;
+          redirect(url: string): void;
+        },
+        next: () => Promise<void>,
+      ) => Promise<void>,
+    ): this;
+    interactionDetails(
+      req: IncomingMessage,
+      res: ServerResponse,
+    ): Promise<{ uid: string; prompt: { name: string }; params: Record<string, unknown> }>;
+    interactionResult(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: Record<string, unknown>,
+      options?: { mergeWithLastSubmission?: boolean },
+    ): Promise<string>;
+    readonly Grant: new (properties: { accountId: string; clientId: string }) => {
+      addOIDCScope(scope: string): void;
+      addResourceScope(resource: string, scope: string): void;
+      save(): Promise<string>;
+    };
   }
 }

@@ -34,17 +34,25 @@ export interface Client {
 
 export interface IdentityProvider {
   issuer: string;
+  /** The running provider (e.g. to add interaction routes with `provider.use`). */
+  provider: ProviderClass;
   close(): Promise<void>;
 }
 
 /**
  * Starts oidc-provider with one confidential client (client_secret_basic,
  * client_credentials), one ES256 signing key, JWT access tokens for
- * {@link API}, and `features` / `client` extras (DPoP, mTLS, ...).
+ * {@link API}, and `features` / `client` extras (DPoP, mTLS, ...), more
+ * `clients`, and other configuration (`config`, e.g. `extraTokenClaims`).
  */
 export async function startProvider(
   client: Client,
-  extra: { features?: Record<string, unknown>; client?: Record<string, unknown> } = {},
+  extra: {
+    features?: Record<string, unknown>;
+    client?: Record<string, unknown>;
+    clients?: Record<string, unknown>[];
+    config?: Record<string, unknown>;
+  } = {},
 ): Promise<IdentityProvider> {
   const { default: Provider } = await import('oidc-provider');
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -67,6 +75,7 @@ export async function startProvider(
         id_token_signed_response_alg: 'ES256',
         ...extra.client,
       },
+      ...(extra.clients ?? []),
     ],
     jwks: { keys: [signing] },
     cookies: { keys: [`${client.id}-cookie-key`] },
@@ -86,9 +95,11 @@ export async function startProvider(
       },
       ...extra.features,
     },
+    ...extra.config,
   });
   return {
     issuer,
+    provider: current.provider,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
