@@ -99,7 +99,7 @@ cat >"$APP/package.json" <<'JSON'
 { "name": "jwks-auth-pack-smoke", "version": "0.0.0", "private": true }
 JSON
 # Frameworks (peer dependencies) and their types, as a user would add them.
-REGISTRY_DEPS=(express@^5 koa@^3 fastify@^5 @types/express@^5 @types/koa@^3 @types/node@^20)
+REGISTRY_DEPS=(express@^5 koa@^3 fastify@^5 hono@^4 @modelcontextprotocol/sdk@^1 @types/express@^5 @types/koa@^3 @types/node@^20)
 if (cd "$APP" && npm install --no-audit --no-fund --prefer-offline --loglevel=error \
   "${PACKED[@]}" "${REGISTRY_DEPS[@]}"); then
   pass "npm install of ${#PACKED[@]} tarballs + ${REGISTRY_DEPS[*]}"
@@ -111,6 +111,13 @@ core_from="$(cd "$APP" && node -p "require('./node_modules/@jwks-auth/core/packa
 nested="$(cd "$APP" && find node_modules -path '*/node_modules/@jwks-auth/core' -not -path 'node_modules/@jwks-auth/core' | head -1)"
 if [[ -z "$nested" ]]; then pass "one @jwks-auth/core ($core_from), shared by the adapters"; else
   fail "a second @jwks-auth/core was installed at $nested"
+fi
+# The CLI's bin is linked and runs from the installed tarball (what `npx @jwks-auth/cli` runs).
+cli_version="$(node -p "require('./packages/cli/package.json').version")"
+if out="$(cd "$APP" && ./node_modules/.bin/jwks-auth --version 2>&1)" && [[ "$out" == "$cli_version" ]]; then
+  pass "jwks-auth bin runs (--version $out)"
+else
+  fail "jwks-auth bin: $out"
 fi
 
 run_checks() {

@@ -8,7 +8,8 @@
 //
 // Cases per algorithm (RS256, ES256):
 //   node:crypto.verify          the floor: only the signature check, inputs pre-decoded
-//   jwks-auth verify            @jwks-auth/core createVerifier().verify(), cache on / off
+//   jwks-auth verify            @jwks-auth/core createVerifier().verify(), cache on / off,
+//                               node engine (node:crypto) and Web engine (jose on WebCrypto)
 //   jose jwtVerify              with createLocalJWKSet (key lookup by kid, claims checked)
 //   fast-jwt                    createVerifier with the PEM key (sync), cache off / on
 // "hot" cycles through 100 tokens, "cold" through N distinct tokens (N > every
@@ -135,18 +136,16 @@ async function main() {
   const cacheOff = createVerifier({ issuer, jwksUri, audience, algorithms: algs, cache: false });
   await cacheOn.warmup();
   await cacheOff.warmup();
-  // Newer cores can verify with jose (WebCrypto) instead of node:crypto: measure that engine too when it exists.
+  // The Web engine (jose on WebCrypto, the default where there is no
+  // node:crypto: workerd), measured here next to the node one, when the core has it.
   let joseEngine;
+  let joseCached;
   try {
-    joseEngine = createVerifier({
-      issuer,
-      jwksUri,
-      audience,
-      algorithms: algs,
-      cache: false,
-      engine: 'jose',
-    });
+    const web = { issuer, jwksUri, audience, algorithms: algs, engine: 'jose' };
+    joseEngine = createVerifier({ ...web, cache: false });
+    joseCached = createVerifier(web);
     await joseEngine.warmup();
+    await joseCached.warmup();
   } catch {
     joseEngine = undefined;
   }
@@ -196,7 +195,13 @@ async function main() {
       ...(joseEngine
         ? [
             {
-              name: "jwks-auth verify, cache off, engine 'jose'",
+              name: "jwks-auth verify, cache on, engine 'jose' (Web)",
+              lib: 'jwks-auth',
+              cache: true,
+              fn: (t) => joseCached.verify(t),
+            },
+            {
+              name: "jwks-auth verify, cache off, engine 'jose' (Web)",
               lib: 'jwks-auth',
               cache: false,
               variants: ['cold'],
@@ -243,6 +248,7 @@ async function main() {
   cacheOn.close();
   cacheOff.close();
   joseEngine?.close();
+  joseCached?.close();
   const floor = Object.fromEntries(
     algs.map((a) => [a, results.find((r) => r.alg === a && r.lib === 'floor').opsPerSec]),
   );

@@ -37,7 +37,7 @@ const LOAD_CPU = 1;
 const AUDIENCE = 'https://api.example.test';
 const ALGS = ['RS256', 'ES256'];
 const ALL_SCENARIOS = ['hot-RS256', 'hot-ES256', 'cold-RS256', 'cold-ES256', 'dpop-ES256'];
-const PHASES = ['http', 'storm', 'micro', 'budget', 'added', 'memory'];
+const PHASES = ['http', 'storm', 'micro', 'budget', 'added', 'redis', 'memory'];
 
 const MODES = {
   full: {
@@ -54,6 +54,7 @@ const MODES = {
     micro: { warmupMs: 250, sampleMs: 300, samples: 3, coldTokens: 20_000 },
     budgetRounds: 7,
     addedSeconds: 15,
+    redis: { rounds: 5, durationMs: 2000, processes: 4 }, // bench/redis.js: ~1 min
     dpopPool: 40_000, // distinct proofs; one process uses at most ~3 s x its req/s of them
     memoryTokens: 1_000_000,
     memoryMaxSeconds: 150, // stops early (and the report says so) on a machine too busy for the budget
@@ -72,6 +73,7 @@ const MODES = {
     micro: { warmupMs: 40, sampleMs: 120, samples: 1, coldTokens: 3_000 },
     budgetRounds: 3,
     addedSeconds: 2,
+    redis: { rounds: 2, durationMs: 500, processes: 4 },
     dpopPool: 10_000,
     memoryTokens: 20_000,
     memoryMaxSeconds: 30,
@@ -156,12 +158,13 @@ function parseArgs(argv) {
 
 const HELP = `Usage: node bench/run.js [options]
   --quick                 ~1 minute smoke run (1 x 1 s runs, fewer scenarios, 20k-token memory test)
-  --only=express,koa      frameworks to benchmark over HTTP (default: express,fastify,koa)
+  --only=express,koa      frameworks to benchmark over HTTP (default: express,fastify,hono,koa)
   --scenario=LIST         any of: hot, cold, dpop, hot-RS256, hot-ES256, cold-RS256, cold-ES256, dpop-ES256,
-                          storm, micro, budget, added, memory, http (default: everything)
+                          storm, micro, budget, added, redis, memory, http (default: everything)
   --runs=N                rounds; each starts fresh app processes (default 5; quick 1)
   --duration=S --warmup=S --connections=N   seconds per measured run, seconds of warm-up per
                           fresh process, connections (defaults 2, 1, 50)
+                          (redis phase: --runs=N rounds, --duration=S per variant; defaults 5 x 2 s, quick 2 x 0.5 s)
   --memory-tokens=N       tokens pushed through the verifier in the memory test
   --tool=wrk|autocannon   load generator (default wrk; installed with apt-get if missing)
   --no-install            never try to install wrk
@@ -303,7 +306,8 @@ async function main() {
   if (args.noFloorApps) mode.floorApps = false;
   const frameworks = args.only ?? Object.keys(FRAMEWORKS);
   for (const f of frameworks)
-    if (!FRAMEWORKS[f]) throw new Error(`unknown framework ${f} (express, fastify, koa)`);
+    if (!FRAMEWORKS[f])
+      throw new Error(`unknown framework ${f} (${Object.keys(FRAMEWORKS).join(', ')})`);
   const selection = selectScenarios(mode, args.scenario);
   const filtered =
     args.only !== undefined ||
@@ -601,6 +605,9 @@ async function main() {
       results.added = JSON.parse(await readFile(outFile, 'utf8'));
       mark('added', since);
     }
+
+    // ------------------------------------------------ redis (replay store, shared key sets)
+    if (selection.phases.has('redis')) await runRedisPhase(mode, args, results);
 
     // ------------------------------------------------ memory
     if (selection.phases.has('memory')) {
@@ -995,6 +1002,52 @@ async function runStorms(storm, stormApps, mode, results, keepGoing) {
       await running.stop();
     }
   }
+}
+
+// ---------------------------------------------------------------- redis
+
+/**
+ * bench/redis.js pinned to the app CPU, its redis-server to the load CPU.
+ * Skipped with a note (not failed) when redis-server or @jwks-auth/redis is missing.
+ */
+async function runRedisPhase(mode, args, results) {
+  const since = Date.now();
+  const hasServer = await runTracked('redis-server', ['--version'], { timeoutMs: 10_000 }).then(
+    (v) => v.code === 0,
+    () => false,
+  );
+  const missing = !packageBuilt('@jwks-auth/redis')
+    ? '@jwks-auth/redis is not built'
+    : !hasServer
+      ? 'redis-server is not installed (Debian: apt-get install redis-server)'
+      : undefined;
+  if (missing) {
+    log(`skipping the redis phase: ${missing}`);
+    results.notes.push(`redis phase not run: ${missing}.`);
+    return;
+  }
+  const rounds = args.runs ?? mode.redis.rounds;
+  const durationMs = args.duration !== undefined ? args.duration * 1000 : mode.redis.durationMs;
+  const outFile = `${WORK}redis-result.json`;
+  log(
+    `@jwks-auth/redis: replay store (${rounds} rounds x 4 variants x ${durationMs} ms) and key set fetches of ${mode.redis.processes} processes`,
+  );
+  const r = await runTracked(
+    process.execPath,
+    [
+      `${BENCH}redis.js`,
+      `--out=${outFile}`,
+      `--rounds=${rounds}`,
+      `--duration=${durationMs}`,
+      `--processes=${mode.redis.processes}`,
+      `--redis-cpu=${LOAD_CPU}`,
+    ],
+    { cpu: APP_CPU, timeoutMs: 600_000 },
+  );
+  if (r.code !== 0) throw new Error(`redis.js failed (${r.code}):\n${r.stderr}`);
+  process.stdout.write(r.stdout.trimEnd().replace(/^/gm, '        ') + '\n');
+  results.redis = JSON.parse(await readFile(outFile, 'utf8'));
+  results.timings.redis = Math.round((Date.now() - since) / 100) / 10;
 }
 
 // ---------------------------------------------------------------- estimates + reports

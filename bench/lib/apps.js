@@ -48,6 +48,12 @@ export const FRAMEWORKS = {
     { id: 'fastify-jwt-cache', kind: 'peer', label: '@fastify/jwt + get-jwks, cache on' },
     { id: 'fastify-floor', kind: 'floor', label: 'floor: bare + crypto.verify' },
   ],
+  hono: [
+    { id: 'hono-bare', kind: 'bare', label: 'Hono on Node (no auth)' },
+    { id: 'hono-jwks-auth', kind: 'jwks-auth', label: 'jwks-auth', package: '@jwks-auth/hono' },
+    { id: 'hono-jwk', kind: 'peer', label: 'hono/jwk (jwks_uri)' },
+    { id: 'hono-floor', kind: 'floor', label: 'floor: bare + crypto.verify' },
+  ],
   koa: [
     { id: 'koa-bare', kind: 'bare', label: 'Koa (no auth)' },
     { id: 'koa-jwks-auth', kind: 'jwks-auth', label: 'jwks-auth', package: '@jwks-auth/koa' },

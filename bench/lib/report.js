@@ -1,6 +1,8 @@
 // Renders a results object (bench/results/*.json) as Markdown and as an SVG bar
 // chart. Every number comes from the results; nothing is typed in by hand.
 
+import { redisSection } from './report-redis.js';
+
 // Core v2 targets (issue 9): hot >= 0.93 x the bare app and at most 1 us
 // added per request on Fastify and Koa; cold >= 0.92 x the floor app; micro
 // (cache off) >= 0.90 x crypto.verify.
@@ -21,7 +23,12 @@ const SCENARIO_TITLE = {
   'cold-ES256': 'cold, ES256',
   'dpop-ES256': 'DPoP, ES256 token and proofs (a proof per request, never cached)',
 };
-const FRAMEWORK_TITLE = { express: 'Express', fastify: 'Fastify', koa: 'Koa' };
+const FRAMEWORK_TITLE = {
+  express: 'Express',
+  fastify: 'Fastify',
+  hono: 'Hono on Node',
+  koa: 'Koa',
+};
 
 const num = (n, d = 0) =>
   Number.isFinite(n)
@@ -508,6 +515,8 @@ export function renderMarkdown(results) {
     );
     L.push('');
   }
+
+  L.push(...redisSection(results.redis));
 
   if (results.memory) {
     const mm = results.memory;
