@@ -5,52 +5,19 @@
  * behind each adapter, and jwks-auth reads the TLS peer certificate of the
  * connection. Certificates are made here with openssl.
  */
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { VerifyResult } from '@jwks-auth/core';
 import { ADAPTERS } from './harness.js';
 import { API, requestToken, serveApi, startProvider } from './oidc.js';
 import type { Api, IdentityProvider } from './oidc.js';
+import { makeCertificates } from '../certificates.js';
 
 const CLIENT = { id: 'mtls-client', secret: 'a-long-enough-client-secret-for-mtls-tests' };
 
-let dir: string;
-const pem: Record<'server' | 'client' | 'thief', { cert: string; key: string }> = {} as never;
+let pem: ReturnType<typeof makeCertificates<'server' | 'client' | 'thief'>>;
 let idp: IdentityProvider;
-
-function makeCertificate(name: string): { cert: string; key: string } {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.pem`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
-}
 
 /** A client_credentials token request; the client certificate reaches the provider in a header, as from a TLS-terminating proxy. */
 async function boundToken(): Promise<string> {
@@ -100,8 +67,7 @@ const tls = () => ({
 beforeAll(async () => {
   jest.spyOn(console, 'warn').mockImplementation(() => undefined);
   jest.spyOn(console, 'info').mockImplementation(() => undefined);
-  dir = mkdtempSync(join(tmpdir(), 'jwks-auth-mtls-e2e-'));
-  for (const name of ['server', 'client', 'thief'] as const) pem[name] = makeCertificate(name);
+  pem = makeCertificates(['server', 'client', 'thief'] as const);
   idp = await startProvider(CLIENT, {
     client: { tls_client_certificate_bound_access_tokens: true },
     features: {
@@ -119,7 +85,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await idp.close();
-  rmSync(dir, { recursive: true, force: true });
+  pem?.remove();
 });
 
 describe.each(ADAPTERS)('oidc-provider certificate-bound tokens through %s', (name) => {

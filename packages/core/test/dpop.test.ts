@@ -1,9 +1,6 @@
 /** DPoP (RFC 9449) and certificate-bound tokens (RFC 8705) through the core verifier. */
-import { execFileSync } from 'node:child_process';
 import { X509Certificate, createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { makeCertificates } from '../../../test/certificates.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createVerifier, memoryReplayStore } from '@jwks-auth/core';
 import type { Verifier, VerifierOptions } from '@jwks-auth/core';
@@ -471,39 +468,16 @@ describe('options', () => {
 });
 
 describe('certificate-bound tokens (RFC 8705)', () => {
-  let dir: string;
   let pem: string;
   let otherPem: string;
+  let certs: { remove(): void } | undefined;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'jwks-auth-mtls-'));
-    const make = (name: string) => {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          `/CN=${name}`,
-          '-keyout',
-          join(dir, `${name}.key`),
-          '-out',
-          join(dir, `${name}.pem`),
-        ],
-        { stdio: 'ignore' },
-      );
-      return readFileSync(join(dir, `${name}.pem`), 'utf8');
-    };
-    pem = make('client');
-    otherPem = make('other');
+    const made = makeCertificates(['client', 'other'] as const);
+    certs = made;
+    pem = made.client.cert;
+    otherPem = made.other.cert;
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => certs?.remove());
   const thumbprint = (p: string) =>
     createHash('sha256').update(new X509Certificate(p).raw).digest('base64url');
 

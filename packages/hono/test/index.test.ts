@@ -6,13 +6,9 @@
  * expectations of the Express, Koa and Fastify suites. DPoP over HTTP:
  * test/security/dpop-adapters.test.ts; types: test/types/variables.ts.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createAdaptorServer, serve } from '@hono/node-server';
 import { certificateThumbprint, createTestIssuer } from '@jwks-auth/testing';
@@ -35,6 +31,7 @@ import {
   expectMetadataResponse,
 } from '../../../test/http-cases.js';
 import type { HttpCase, SharedOptions } from '../../../test/http-cases.js';
+import { makeCertificates } from '../../../test/certificates.js';
 import {
   InvalidTokenError,
   JwksAuthError,
@@ -506,39 +503,11 @@ describe('on @hono/node-server', () => {
 });
 
 describe('on @hono/node-server over HTTPS', () => {
-  let dir: string;
-  const pem: Record<'server' | 'client' | 'thief', { cert: string; key: string }> = {} as never;
+  let pem: ReturnType<typeof makeCertificates<'server' | 'client' | 'thief'>>;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'jwks-auth-hono-mtls-'));
-    for (const name of ['server', 'client', 'thief'] as const) {
-      const [key, cert] = [join(dir, `${name}.key`), join(dir, `${name}.pem`)];
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          `/CN=${name}`,
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-          '-keyout',
-          key,
-          '-out',
-          cert,
-        ],
-        { stdio: 'ignore' },
-      );
-      pem[name] = { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
-    }
+    pem = makeCertificates(['server', 'client', 'thief'] as const);
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => pem?.remove());
 
   function get(port: number, token: string, identity?: 'client' | 'thief'): Promise<Reply> {
     return new Promise((resolve, reject) => {
